@@ -1,0 +1,29 @@
+/**
+ * Every log format logdiag reads. Adding a format is one new file and one line here; detection,
+ * `--format-of`, the sample self-test and `logdiag formats` all read this list.
+ * Order matters only for ties: specific formats first, the tolerant harness reader last.
+ */
+import type { LogFormat } from './types.js';
+import { kamailio } from './kamailio.js';
+import { nginxAccess } from './nginx-access.js';
+import { nginxError } from './nginx-error.js';
+import { haproxy } from './haproxy.js';
+import { jssip } from './jssip.js';
+import { sipjs } from './sipjs.js';
+import { browserConsole } from './browser-console.js';
+import { jsonLines } from './json-lines.js';
+import { harness } from './harness.js';
+
+export const FORMATS: readonly LogFormat[] = [
+  kamailio,
+  nginxAccess,
+  nginxError,
+  haproxy,
+  jssip,
+  sipjs,
+  browserConsole,
+  jsonLines,
+  harness,
+];
+
+export const FORMATS_BY_NAME: ReadonlyMap<string, LogFormat> = new Map(FORMATS.map((f) => [f.name, f]));
