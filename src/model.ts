@@ -225,6 +225,8 @@ export interface Report {
     verdict?: string;
     ruledOut?: RuledOut[];
     attempts?: number;
+    /** the idle timeout tunnels were cut at, when one was found */
+    idleTimeoutMs?: number;
   };
   findings: Finding[];
 }

@@ -1,0 +1,282 @@
+/**
+ * The analyze pipeline, end to end: ingest → formats → correlate → classify → report model.
+ * Only ingest touches files; everything after it is pure.
+ */
+import type { Readable } from 'node:stream';
+import { classifyRun } from './classify/index.js';
+import { attachByTime } from './correlate/attach.js';
+import { applyClocks, estimateClocks } from './correlate/clock.js';
+import { SessionBuilder } from './correlate/sessions.js';
+import { DETECT_LINES, detectFormat, type Detection } from './formats/detect.js';
+import { FORMATS, FORMATS_BY_NAME } from './formats/index.js';
+import type { LineOutcome, LogFormat, ParseContext } from './formats/types.js';
+import { zoneResolver } from './formats/zone.js';
+import { expandInputs, openLines, type InputSource } from './ingest/sources.js';
+import type { InputSummary, LogEvent, Report } from './model.js';
+import { VERSION } from './version.js';
+
+export interface AnalyzeOptions {
+  paths: readonly string[];
+  /** --format-of PATH=NAME */
+  formatOf?: ReadonlyMap<string, string>;
+  /** --skew PATH=MS */
+  skew?: ReadonlyMap<string, number>;
+  tz?: string;
+  year?: number;
+  stdin?: Readable;
+  /** called once per input when it starts being read (progress, warnings) */
+  onInput?: (path: string, detection: Detection) => void;
+}
+
+export interface AnalyzeResult {
+  report: Report;
+  /** at least one input was read and understood */
+  usable: boolean;
+  /** one-line problems for stderr */
+  problems: string[];
+}
+
+/** Unparsed lines kept per input so a user can see what was not understood. */
+const UNPARSED_SAMPLES = 5;
+
+interface PreparedInput {
+  source: InputSource;
+  summary: InputSummary;
+  format?: LogFormat;
+  detection?: Detection;
+  /** the lines already read for detection (stdin cannot be read twice) */
+  head?: string[];
+  rest?: AsyncIterator<string>;
+  close?: () => void;
+  yearHint?: number;
+}
+
+const YEAR_HINTS = [
+  /\b(20\d{2})-\d{2}-\d{2}[T ]\d{2}:/,
+  /\b(20\d{2})\/\d{2}\/\d{2} \d{2}:/,
+  /\/[A-Z][a-z]{2}\/(20\d{2}):\d{2}/,
+  /\b[A-Z][a-z]{2} \d{1,2} (20\d{2}) \d{2}:\d{2}/,
+  /\b\d{1,2} [A-Z][a-z]{2} (20\d{2}) \d{2}:\d{2}/,
+];
+
+function yearHint(lines: readonly string[]): number | undefined {
+  for (const line of lines.slice(0, 50)) {
+    for (const re of YEAR_HINTS) {
+      const m = re.exec(line);
+      if (m) return Number(m[1]);
+    }
+  }
+  return undefined;
+}
+
+function matchesPath(map: ReadonlyMap<string, string | number> | undefined, path: string): string | number | undefined {
+  if (!map) return undefined;
+  if (map.has(path)) return map.get(path);
+  for (const [k, v] of map) {
+    if (path.endsWith(`/${k}`) || path.split('/').pop() === k) return v;
+  }
+  return undefined;
+}
+
+async function readHead(source: InputSource, stdin: Readable | undefined): Promise<{ head: string[]; rest: AsyncIterator<string>; close: () => void }> {
+  const stream = openLines(source, stdin);
+  const it = stream.lines[Symbol.asyncIterator]();
+  const head: string[] = [];
+  let nonEmpty = 0;
+  while (nonEmpty < DETECT_LINES && head.length < DETECT_LINES * 20) {
+    const r = await it.next();
+    if (r.done) break;
+    head.push(r.value);
+    if (r.value.trim() !== '') nonEmpty++;
+  }
+  return { head, rest: it, close: stream.close };
+}
+
+function emptySummary(path: string): InputSummary {
+  return { path, format: 'unknown', role: null, lines: 0, events: 0, unparsed: 0, clockOffsetMs: 0, multiline: 0, skipped: 0 };
+}
+
+/** Events with nothing a rule or a reader could use are counted but not kept. */
+function worthKeeping(e: LogEvent): boolean {
+  return e.signal !== undefined || e.sip !== undefined || e.http !== undefined || e.ws !== undefined || e.kind !== 'info';
+}
+
+export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
+  const problems: string[] = [];
+  const { sources, problems: fsProblems } = await expandInputs(opts.paths);
+  const prepared: PreparedInput[] = [];
+  for (const p of fsProblems) {
+    problems.push(`${p.path}: ${p.message}`);
+    prepared.push({ source: { path: p.path, kind: 'file' }, summary: { ...emptySummary(p.path), error: p.message } });
+  }
+
+  // ---- detect every input from its first lines
+  for (const source of sources) {
+    const summary = emptySummary(source.path);
+    const input: PreparedInput = { source, summary };
+    prepared.push(input);
+    try {
+      const { head, rest, close } = await readHead(source, opts.stdin);
+      input.head = head;
+      input.rest = rest;
+      input.close = close;
+      if (source.kind === 'file') {
+        // files are read again from the start; stdin continues where detection stopped
+        close();
+        input.rest = undefined;
+      }
+      const forced = matchesPath(opts.formatOf, source.path);
+      if (forced !== undefined) {
+        const format = FORMATS_BY_NAME.get(String(forced));
+        if (!format) throw new Error(`unknown format '${forced}' in --format-of (see 'logdiag formats')`);
+        input.format = format;
+        input.detection = { format, confidence: 1 };
+      } else {
+        input.detection = detectFormat(head, FORMATS);
+        input.format = input.detection.format;
+      }
+      input.yearHint = yearHint(head);
+      if (!input.format) {
+        const first = input.detection.firstLine;
+        const why = head.every((l) => l.trim() === '') ? 'empty input' : `format not recognised; first line: ${JSON.stringify((first ?? '').slice(0, 120))}`;
+        problems.push(`${source.path}: ${why}`);
+        summary.error = why;
+      }
+    } catch (err) {
+      if (err instanceof Error && err.message.includes('--format-of')) throw err;
+      const message = readError(err);
+      problems.push(`${source.path}: ${message}`);
+      summary.error = message;
+      input.format = undefined;
+    }
+  }
+
+  const years = prepared.map((p) => p.yearHint).filter((y): y is number => y !== undefined);
+  const year = opts.year ?? (years.length ? Math.min(...years) : new Date().getUTCFullYear());
+  const localToEpoch = zoneResolver(opts.tz);
+
+  // ---- parse
+  const builder = new SessionBuilder((i) => prepared[i]?.format?.name ?? 'unknown');
+  const inputs = prepared.map((p) => p.summary);
+  for (let index = 0; index < prepared.length; index++) {
+    const input = prepared[index];
+    const summary = input.summary;
+    if (!input.format || summary.error) {
+      // still count what an unrecognised input held
+      if (input.head && !summary.error?.startsWith('empty')) summary.lines = input.head.length;
+      if (input.head && !input.format && !summary.error?.startsWith('empty')) summary.unparsed = input.head.filter((l) => l.trim() !== '').length;
+      continue;
+    }
+    const format = input.format;
+    summary.format = format.name;
+    summary.role = format.role;
+    opts.onInput?.(input.source.path, input.detection!);
+    const ctx: ParseContext = { input: index, path: input.source.path, year: input.yearHint ?? year, localToEpoch };
+    const parser = format.createParser(ctx);
+    const samples: { line: number; text: string }[] = [];
+    let lineNo = 0;
+    const emit = (e: LogEvent) => {
+      summary.events++;
+      if (worthKeeping(e)) builder.add(e);
+    };
+    const count = (outcome: LineOutcome, line: string) => {
+      switch (outcome) {
+        case 'part':
+          summary.multiline!++;
+          break;
+        case 'skip':
+          summary.skipped!++;
+          break;
+        case 'unparsed':
+          summary.unparsed++;
+          if (samples.length < UNPARSED_SAMPLES) samples.push({ line: lineNo, text: line.slice(0, 300) });
+          break;
+      }
+    };
+    const feed = (line: string) => {
+      lineNo++;
+      let outcome: LineOutcome;
+      try {
+        outcome = parser.push(line, lineNo, emit);
+      } catch {
+        outcome = 'unparsed';
+      }
+      count(outcome, line);
+    };
+    let stream: ReturnType<typeof openLines> | undefined;
+    try {
+      if (input.rest) {
+        for (const line of input.head ?? []) feed(line);
+        for (let r = await input.rest.next(); !r.done; r = await input.rest.next()) feed(r.value);
+      } else {
+        stream = openLines(input.source, opts.stdin);
+        for await (const line of stream.lines) feed(line);
+      }
+      parser.end(emit);
+    } catch (err) {
+      const message = `read error after line ${lineNo}: ${readError(err)}`;
+      problems.push(`${input.source.path}: ${message}`);
+      summary.error = message;
+      try {
+        parser.end(emit);
+      } catch {
+        /* the partial record is lost with the stream */
+      }
+    } finally {
+      stream?.close();
+    }
+    summary.lines = lineNo;
+    if (samples.length) summary.unparsedSamples = samples;
+    if (summary.unparsed > 0 && summary.unparsed === summary.lines) {
+      problems.push(`${input.source.path}: no line could be read as ${format.name}`);
+    }
+  }
+
+  // ---- correlate
+  let sessions = builder.build();
+  const keyless = builder.keylessEvents();
+  const clocks = estimateClocks(
+    sessions,
+    prepared.map((p) => ({ role: p.format ? p.format.role : null, overrideMs: numberOrUndefined(matchesPath(opts.skew, p.source.path)) })),
+  );
+  applyClocks(sessions, keyless, clocks.offsets);
+  clocks.offsets.forEach((o, i) => (inputs[i].clockOffsetMs = o));
+  sessions = attachByTime(sessions, keyless);
+
+  // ---- classify
+  const run = classifyRun(sessions, keyless, prepared.map((p) => ({ path: p.source.path, role: p.format?.role ?? null })));
+
+  const report: Report = {
+    schemaVersion: 1,
+    tool: { name: 'logdiag', version: VERSION },
+    inputs,
+    summary: {
+      sessions: run.sessions,
+      failedSessions: run.findings.length,
+      byCause: run.byCause,
+      primaryCause: run.primaryCause,
+      healthySessions: run.healthySessions,
+      attempts: run.attempts,
+      failuresBegan: run.failuresBegan,
+      verdict: run.verdict,
+      ruledOut: run.ruledOut,
+      ...(run.run.idleTimeoutMs !== undefined ? { idleTimeoutMs: run.run.idleTimeoutMs } : {}),
+    },
+    findings: run.findings,
+  };
+  const usable = inputs.some((i) => i.role !== null && i.events > 0);
+  return { report, usable, problems };
+}
+
+function numberOrUndefined(v: string | number | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+function readError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') return 'corrupt or truncated gzip data';
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,147 @@
+/**
+ * Facts about the whole run that single sessions cannot see: the idle timeout the tunnels die at,
+ * whether the edge refused handshakes itself, which source IPs the SBC's flood guard blocked.
+ */
+import type { LogEvent } from '../model.js';
+import type { Session } from '../correlate/sessions.js';
+
+export interface RunContext {
+  /** the idle timeout that abnormally closed tunnels cluster at, ms (undefined: none found) */
+  idleTimeoutMs?: number;
+  /** how many tunnel lifetimes sit in that cluster */
+  idleClusterSize: number;
+  /** handshakes the edge refused itself (upstream "-", <NOSRV>, limiter lines) */
+  edgeRefusals: number;
+  /** handshakes an upstream (the SBC) refused with a status */
+  upstreamRefusals: number;
+  /** time-ordered SBC flood-guard blocks per source IP */
+  floodBlocks: Map<string, number[]>;
+  rolesPresent: Set<string>;
+  /** end of the run (latest event) */
+  endTs: number;
+}
+
+export interface Tunnel {
+  start: number;
+  end: number;
+  /** the close was abnormal or unknown (not a clean client close) */
+  abnormal: boolean;
+  /** an intermediary said it closed the tunnel for inactivity */
+  idleFlag: boolean;
+  source: LogEvent;
+}
+
+/** Closes this close to the end of the logs are the test's teardown. */
+export const TEARDOWN_MS = 5_000;
+
+/** A close at the very end of the logs, with no reconnect after it, is the test's teardown. */
+export function isTeardown(closeTs: number, events: readonly LogEvent[], endTs: number): boolean {
+  if (closeTs < endTs - TEARDOWN_MS) return false;
+  return !events.some((e) => e.ts > closeTs && (e.signal === 'ws-connecting' || e.signal === 'reconnect' || e.kind === 'ws-handshake'));
+}
+
+const ABNORMAL_FLAGS = /^[cs]D|^SD|^CD/;
+
+/** Tunnels of one session: LB 101 lines (start→end) and client open→close pairs. */
+export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
+  const tunnels: Tunnel[] = [];
+  let open: LogEvent | undefined;
+  for (const e of events) {
+    if (Number.isNaN(e.ts)) continue;
+    if (e.role === 'lb' && e.http?.status === 101 && e.http.durationMs !== undefined) {
+      const flags = e.http.flags ?? '';
+      const idleFlag = e.signal === 'idle-close' || /^[cs]D/.test(flags) || /\bSI\b|stream_idle_timeout/.test(flags);
+      tunnels.push({
+        start: e.http.startTs ?? e.ts - e.http.durationMs,
+        end: e.ts,
+        abnormal: idleFlag || ABNORMAL_FLAGS.test(flags) || flags === '',
+        idleFlag,
+        source: e,
+      });
+    } else if (e.role === 'client') {
+      if (e.signal === 'ws-open') open = e;
+      else if (e.signal === 'ws-close' && open) {
+        const code = e.ws?.closeCode;
+        tunnels.push({
+          start: open.ts,
+          end: e.ts,
+          abnormal: code === 1006 || e.ws?.wasClean === false,
+          idleFlag: false,
+          source: e,
+        });
+        open = undefined;
+      }
+    }
+  }
+  // an LB line cannot tell a clean close from a cut one; the client's clean close can
+  const cleanCloses = events.filter((e) => e.role === 'client' && e.signal === 'ws-close' && e.ws?.wasClean === true);
+  for (const t of tunnels) {
+    if (t.source.role !== 'lb' || t.idleFlag) continue;
+    if (cleanCloses.some((c) => Math.abs(c.ts - t.end) <= 3_000)) t.abnormal = false;
+  }
+  return tunnels;
+}
+
+/** Lifetimes cluster at an idle timeout when many abnormal closes share one lifetime (±1 s). */
+export function findIdleTimeout(lifetimesMs: readonly number[]): { timeoutMs?: number; size: number } {
+  const bins = new Map<number, number>();
+  for (const d of lifetimesMs) {
+    if (d < 1_000) continue;
+    const b = Math.round(d / 1000);
+    bins.set(b, (bins.get(b) ?? 0) + 1);
+  }
+  let bestBin = -1;
+  let best = 0;
+  for (const [b] of bins) {
+    const c = (bins.get(b - 1) ?? 0) + (bins.get(b) ?? 0) + (bins.get(b + 1) ?? 0);
+    if (c > best || (c === best && b < bestBin)) {
+      best = c;
+      bestBin = b;
+    }
+  }
+  if (best < 3 || best < 0.2 * lifetimesMs.length) return { size: 0 };
+  const inCluster = lifetimesMs.filter((d) => Math.abs(d / 1000 - bestBin) <= 1.5).sort((a, b) => a - b);
+  return { timeoutMs: inCluster[Math.floor(inCluster.length / 2)], size: inCluster.length };
+}
+
+export function buildRunContext(sessions: readonly Session[], extra: readonly LogEvent[]): RunContext {
+  const lifetimes: number[] = [];
+  const floodBlocks = new Map<string, number[]>();
+  const rolesPresent = new Set<string>();
+  let edgeRefusals = 0;
+  let upstreamRefusals = 0;
+  let endTs = -Infinity;
+
+  const visit = (e: LogEvent) => {
+    rolesPresent.add(e.role);
+    if (!Number.isNaN(e.ts) && e.ts > endTs) endTs = e.ts;
+    if (e.signal === 'sbc-flood-block' && e.keys.ip && !Number.isNaN(e.ts)) {
+      let l = floodBlocks.get(e.keys.ip);
+      if (!l) floodBlocks.set(e.keys.ip, (l = []));
+      l.push(e.ts);
+    }
+    if (e.role === 'lb' && e.http?.status && e.http.status >= 400) {
+      if (e.signal === 'edge-rate-limit' || e.signal === 'edge-connection-limit') edgeRefusals++;
+      else if (typeof e.http.upstreamStatus === 'number' && e.http.upstreamStatus === e.http.status) upstreamRefusals++;
+    }
+  };
+  for (const s of sessions) s.events.forEach(visit);
+  extra.forEach(visit);
+  // tunnels still open when the logs end were torn down with the test, not cut
+  for (const s of sessions) {
+    for (const t of tunnelsOf(s.events)) {
+      if (t.abnormal && (t.idleFlag || !isTeardown(t.end, s.events, endTs))) lifetimes.push(t.end - t.start);
+    }
+  }
+  for (const l of floodBlocks.values()) l.sort((a, b) => a - b);
+  const idle = findIdleTimeout(lifetimes);
+  return {
+    idleTimeoutMs: idle.timeoutMs,
+    idleClusterSize: idle.size,
+    edgeRefusals,
+    upstreamRefusals,
+    floodBlocks,
+    rolesPresent,
+    endTs,
+  };
+}

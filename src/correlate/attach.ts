@@ -1,0 +1,105 @@
+/**
+ * Time matching for what keys could not join: an LB line that names no user, an SBC handshake
+ * error that names no address. After clock correction such a line is attached to the user
+ * session whose client saw the same kind of happening at the same moment (and the same HTTP
+ * status, when both sides know it). Unmatched leftovers stay as sessions of their own.
+ */
+import type { LogEvent } from '../model.js';
+import { byTime, type Session } from './sessions.js';
+
+/** How far apart (after clock correction) two views of one handshake or close may be. */
+export const MATCH_TOLERANCE_MS = 2_000;
+
+type Moment = 'handshake' | 'close';
+
+function momentOf(e: LogEvent): Moment | undefined {
+  if (e.kind === 'ws-handshake' || e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol') return 'handshake';
+  if (e.signal === 'ws-open' && e.role === 'lb') return 'handshake';
+  if (e.kind === 'ws-close' || e.signal === 'conn-reset' || e.signal === 'idle-close') return 'close';
+  return undefined;
+}
+
+/** The time at which an LB line saw the handshake: its start when it records one. */
+function handshakeTime(e: LogEvent): number {
+  return e.role === 'lb' && e.http?.startTs !== undefined ? e.http.startTs : e.ts;
+}
+
+interface Slot {
+  ts: number;
+  status?: number;
+  session: Session;
+  used: boolean;
+}
+
+function statusOf(e: LogEvent): number | undefined {
+  const s = e.http?.status;
+  return s && s !== 101 ? s : undefined;
+}
+
+export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]): Session[] {
+  const owned = sessions.filter((s) => s.user);
+  const orphans = sessions.filter((s) => !s.user);
+  if (owned.length === 0) return sessions;
+
+  const slots: Record<Moment, Slot[]> = { handshake: [], close: [] };
+  for (const s of owned) {
+    for (const e of s.events) {
+      if (e.role !== 'client' || Number.isNaN(e.ts)) continue;
+      const m = momentOf(e) ?? (e.signal === 'ws-connecting' || e.signal === 'ws-open' ? 'handshake' : undefined);
+      if (m) slots[m].push({ ts: e.ts, status: statusOf(e), session: s, used: false });
+    }
+  }
+  slots.handshake.sort((a, b) => a.ts - b.ts);
+  slots.close.sort((a, b) => a.ts - b.ts);
+
+  const find = (m: Moment, ts: number, status: number | undefined): Slot | undefined => {
+    const list = slots[m];
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].ts < ts - MATCH_TOLERANCE_MS) lo = mid + 1;
+      else hi = mid;
+    }
+    let best: Slot | undefined;
+    for (let i = lo; i < list.length && list[i].ts <= ts + MATCH_TOLERANCE_MS; i++) {
+      const slot = list[i];
+      if (slot.used) continue;
+      if (status !== undefined && slot.status !== undefined && slot.status !== status) continue;
+      if (!best || Math.abs(slot.ts - ts) < Math.abs(best.ts - ts)) best = slot;
+    }
+    return best;
+  };
+
+  const touched = new Set<Session>();
+  const leftovers: Session[] = [];
+  const place = (events: LogEvent[]): Session | undefined => {
+    for (const e of events) {
+      const m = momentOf(e);
+      if (!m || Number.isNaN(e.ts)) continue;
+      const slot = find(m, m === 'handshake' ? handshakeTime(e) : e.ts, statusOf(e));
+      if (slot) {
+        slot.used = true;
+        return slot.session;
+      }
+    }
+    return undefined;
+  };
+
+  for (const o of orphans) {
+    const target = place(o.events);
+    if (target) {
+      target.events.push(...o.events);
+      touched.add(target);
+    } else leftovers.push(o);
+  }
+  for (const e of keyless) {
+    const target = place([e]);
+    if (target) {
+      target.events.push(e);
+      touched.add(target);
+    }
+  }
+  for (const s of touched) s.events.sort(byTime);
+  return [...owned, ...leftovers];
+}

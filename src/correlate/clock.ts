@@ -1,0 +1,184 @@
+/**
+ * Clock offsets: each input's clock error against a reference input, estimated from the same
+ * happening seen on both sides (a SIP message sent by the client and received by the SBC, a
+ * handshake seen by the client and the LB). The estimate is the centre of the densest window of
+ * differences, so wrong pairings (other attempts of the same user) do not move it.
+ *
+ * Convention: an input whose clock runs ahead of the reference by D ms has clockOffsetMs = D, and
+ * its corrected time is ts − D.
+ */
+import type { LogEvent, Role } from '../model.js';
+import type { Session } from './sessions.js';
+
+export interface InputClock {
+  role: Role | null;
+  /** an offset the user gave with --skew */
+  overrideMs?: number;
+}
+
+export interface ClockEstimate {
+  offsets: number[];
+  /** whether each offset was estimated from pairs (or given); false means assumed 0 / role default */
+  estimated: boolean[];
+  reference: number;
+}
+
+/** Sample pairs kept per input pair. */
+const MAX_SAMPLES = 50_000;
+/** Width of the window that must hold the true offset's pairs. */
+const WINDOW_MS = 250;
+/** Pairs further apart than this are not the same happening. */
+const MAX_PAIR_DISTANCE_MS = 6 * 3_600_000;
+
+type Anchor = 'sip' | 'open' | 'close' | 'refuse';
+
+interface AnchorPoint {
+  anchor: Anchor;
+  id: string;
+  ts: number;
+  input: number;
+  role: Role;
+  sent?: boolean;
+}
+
+function anchorsOf(e: LogEvent): AnchorPoint[] {
+  if (Number.isNaN(e.ts)) return [];
+  const out: AnchorPoint[] = [];
+  const base = { ts: e.ts, input: e.input, role: e.role };
+  if (e.sip && e.sip.direction !== 'internal' && e.keys.callId && (e.sip.cseq !== undefined || e.sip.status !== undefined)) {
+    const id = `${e.keys.callId}|${e.sip.cseq ?? ''}|${e.sip.method ?? ''}|${e.sip.status ?? 'req'}`;
+    out.push({ ...base, anchor: 'sip', id, sent: e.sip.direction === 'sent' });
+  }
+  if (e.role === 'lb' && e.http) {
+    const status = e.http.status;
+    if (status === 101 && e.http.startTs !== undefined && !Number.isNaN(e.http.startTs)) {
+      out.push({ ...base, ts: e.http.startTs, anchor: 'open', id: '' });
+      out.push({ ...base, anchor: 'close', id: '' });
+    } else if (status !== undefined && status >= 400) {
+      out.push({ ...base, anchor: 'refuse', id: String(status) });
+    }
+  }
+  if (e.role === 'client') {
+    if (e.signal === 'ws-open') out.push({ ...base, anchor: 'open', id: '' });
+    else if (e.signal === 'ws-close' && e.ws?.closeCode !== undefined) out.push({ ...base, anchor: 'close', id: '' });
+    else if (e.signal === 'ws-handshake-failed' && e.http?.status) out.push({ ...base, anchor: 'refuse', id: String(e.http.status) });
+  }
+  return out;
+}
+
+/** Centre of the densest WINDOW_MS window of sorted differences. */
+export function densestCentre(diffs: number[]): number | undefined {
+  if (diffs.length === 0) return undefined;
+  diffs.sort((a, b) => a - b);
+  let best = 0;
+  let bestCount = 0;
+  let j = 0;
+  for (let i = 0; i < diffs.length; i++) {
+    while (diffs[i] - diffs[j] > WINDOW_MS) j++;
+    if (i - j + 1 > bestCount) {
+      bestCount = i - j + 1;
+      best = j;
+    }
+  }
+  const window = diffs.slice(best, best + bestCount);
+  return window[Math.floor(window.length / 2)];
+}
+
+export function estimateClocks(sessions: readonly Session[], inputs: readonly InputClock[]): ClockEstimate {
+  const n = inputs.length;
+  const diffs = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
+  const push = (a: AnchorPoint, b: AnchorPoint) => {
+    if (a.input === b.input) return;
+    const [x, y] = a.input < b.input ? [a, b] : [b, a];
+    const d = y.ts - x.ts;
+    if (Math.abs(d) > MAX_PAIR_DISTANCE_MS) return;
+    const key = `${x.input},${y.input}`;
+    let list = diffs.get(key);
+    if (!list) diffs.set(key, (list = []));
+    if (list.length < MAX_SAMPLES) list.push(d);
+  };
+
+  for (const s of sessions) {
+    const points = s.events.flatMap(anchorsOf);
+    if (points.length < 2) continue;
+    const sip = new Map<string, AnchorPoint[]>();
+    const other: AnchorPoint[] = [];
+    for (const p of points) {
+      if (p.anchor === 'sip') {
+        let l = sip.get(p.id);
+        if (!l) sip.set(p.id, (l = []));
+        l.push(p);
+      } else other.push(p);
+    }
+    for (const list of sip.values()) {
+      for (const a of list) for (const b of list) if (a.role !== b.role && a.sent && !b.sent) push(a, b);
+    }
+    // handshake anchors: client against LB, same anchor kind and id; bounded per session
+    const client = other.filter((p) => p.role === 'client').slice(0, 60);
+    const lb = other.filter((p) => p.role === 'lb').slice(0, 60);
+    for (const a of client) for (const b of lb) if (a.anchor === b.anchor && a.id === b.id) push(a, b);
+  }
+
+  const pair = new Map<string, number>();
+  for (const [key, list] of diffs) {
+    const c = densestCentre(list);
+    if (c !== undefined) pair.set(key, c);
+  }
+
+  const reference = pickReference(inputs);
+  const offsets = new Array<number>(n).fill(0);
+  const estimated = new Array<boolean>(n).fill(false);
+  if (n === 0) return { offsets, estimated, reference };
+  estimated[reference] = true;
+  const queue = [reference];
+  while (queue.length) {
+    const i = queue.shift()!;
+    for (let j = 0; j < n; j++) {
+      if (estimated[j]) continue;
+      const d = i < j ? pair.get(`${i},${j}`) : negate(pair.get(`${j},${i}`));
+      if (d === undefined) continue;
+      offsets[j] = offsets[i] + d;
+      estimated[j] = true;
+      queue.push(j);
+    }
+  }
+  // an input with no pairs shares the clock of an estimated input of the same role (same host)
+  for (let j = 0; j < n; j++) {
+    if (estimated[j]) continue;
+    const twin = inputs.findIndex((x, i) => i !== j && estimated[i] && x.role === inputs[j].role && x.role !== null);
+    if (twin >= 0) offsets[j] = offsets[twin];
+  }
+  for (let j = 0; j < n; j++) {
+    const o = inputs[j].overrideMs;
+    if (o !== undefined) {
+      offsets[j] = o;
+      estimated[j] = true;
+    }
+    offsets[j] = Math.round(offsets[j]);
+  }
+  return { offsets, estimated, reference };
+}
+
+function negate(x: number | undefined): number | undefined {
+  return x === undefined ? undefined : -x;
+}
+
+function pickReference(inputs: readonly InputClock[]): number {
+  for (const role of ['sbc', 'lb', 'client'] as const) {
+    const i = inputs.findIndex((x) => x.role === role);
+    if (i >= 0) return i;
+  }
+  return 0;
+}
+
+/** Applies offsets in place: every event's ts moves to the reference clock. */
+export function applyClocks(sessions: readonly Session[], extra: readonly LogEvent[], offsets: readonly number[]): void {
+  const shift = (e: LogEvent) => {
+    const o = offsets[e.input] ?? 0;
+    if (o === 0) return;
+    e.ts -= o;
+    if (e.http?.startTs !== undefined) e.http.startTs -= o;
+  };
+  for (const s of sessions) s.events.forEach(shift);
+  extra.forEach(shift);
+}

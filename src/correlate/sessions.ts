@@ -1,0 +1,143 @@
+/**
+ * Correlation: joins events into sessions through the keys they share (union-find over key
+ * values). A session never holds two different users: a link that would join them is refused,
+ * so a recycled port or a shared proxy address cannot glue two users together.
+ */
+import type { LogEvent } from '../model.js';
+
+export interface Session {
+  id: string;
+  user?: string;
+  events: LogEvent[];
+}
+
+/** Users that name nobody in particular. */
+const NON_USERS = /^(?:anonymous(?:\..*)?|unknown|null|undefined|-|user|agent|test)$/i;
+
+export function normaliseUser(user: string | undefined): string | undefined {
+  if (!user) return undefined;
+  const u = user.trim();
+  if (u === '' || u.length > 128 || NON_USERS.test(u)) return undefined;
+  return u;
+}
+
+/** Connection ids are per product instance: nginx's access and error logs share `*N`. */
+function connScope(formatName: string): string {
+  return formatName.replace(/-(?:access|error)$/, '');
+}
+
+export class SessionBuilder {
+  private readonly parent: number[] = [];
+  private readonly keyNode = new Map<string, number>();
+  private readonly rootUser = new Map<number, string>();
+  private readonly events: LogEvent[] = [];
+  private readonly eventNode: number[] = [];
+  private readonly keyless: LogEvent[] = [];
+
+  constructor(private readonly formatOfInput: (input: number) => string) {}
+
+  private find(n: number): number {
+    let root = n;
+    while (this.parent[root] !== root) root = this.parent[root];
+    while (this.parent[n] !== root) {
+      const next = this.parent[n];
+      this.parent[n] = root;
+      n = next;
+    }
+    return root;
+  }
+
+  private node(key: string, user?: string): number {
+    let n = this.keyNode.get(key);
+    if (n === undefined) {
+      n = this.parent.length;
+      this.parent.push(n);
+      this.keyNode.set(key, n);
+      if (user) this.rootUser.set(n, user);
+    }
+    return n;
+  }
+
+  /** Joins two nodes unless that would put two users in one session. */
+  private union(a: number, b: number): boolean {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra === rb) return true;
+    const ua = this.rootUser.get(ra);
+    const ub = this.rootUser.get(rb);
+    if (ua && ub && ua !== ub) return false;
+    this.parent[rb] = ra;
+    if (!ua && ub) this.rootUser.set(ra, ub);
+    this.rootUser.delete(rb);
+    return true;
+  }
+
+  /** Key values of an event, strongest first. */
+  private keysOf(event: LogEvent): { key: string; user?: string }[] {
+    const k = event.keys;
+    const out: { key: string; user?: string }[] = [];
+    if (k.callId) out.push({ key: `c:${k.callId}` });
+    if (k.requestId) out.push({ key: `r:${k.requestId}` });
+    if (k.wsKey) out.push({ key: `k:${k.wsKey}` });
+    const user = normaliseUser(k.user);
+    if (user) out.push({ key: `u:${user}`, user });
+    if (k.connId) out.push({ key: `n:${connScope(this.formatOfInput(event.input))}:${k.connId}` });
+    // a client names the server's address, not its own: only LB and SBC peers identify a client
+    if (k.peer && event.role !== 'client') out.push({ key: `p:${k.peer}` });
+    return out;
+  }
+
+  add(event: LogEvent): void {
+    const keys = this.keysOf(event);
+    if (keys.length === 0) {
+      this.keyless.push(event);
+      return;
+    }
+    const nodes = keys.map((k) => this.node(k.key, k.user));
+    const anchor = nodes[0];
+    for (let i = 1; i < nodes.length; i++) this.union(anchor, nodes[i]);
+    this.events.push(event);
+    this.eventNode.push(anchor);
+  }
+
+  /** Events that named no key at all (e.g. a handshake error without an address). */
+  keylessEvents(): LogEvent[] {
+    return this.keyless;
+  }
+
+  build(): Session[] {
+    const byRoot = new Map<number, Session>();
+    for (let i = 0; i < this.events.length; i++) {
+      const root = this.find(this.eventNode[i]);
+      let s = byRoot.get(root);
+      if (!s) {
+        s = { id: '', user: this.rootUser.get(root), events: [] };
+        byRoot.set(root, s);
+      }
+      s.events.push(this.events[i]);
+    }
+    const sessions = [...byRoot.values()];
+    for (const s of sessions) {
+      s.events.sort(byTime);
+      s.id = sessionId(s);
+    }
+    return sessions;
+  }
+}
+
+export function byTime(a: LogEvent, b: LogEvent): number {
+  const ta = Number.isNaN(a.ts) ? Infinity : a.ts;
+  const tb = Number.isNaN(b.ts) ? Infinity : b.ts;
+  return ta - tb || a.input - b.input || a.line - b.line;
+}
+
+export function sessionId(s: Session): string {
+  if (s.user) return `user:${s.user}`;
+  const first = s.events[0];
+  const k = first.keys;
+  if (k.callId) return `call:${k.callId}`;
+  if (k.requestId) return `req:${k.requestId}`;
+  if (k.peer) return `peer:${k.peer}`;
+  if (k.connId) return `conn:${first.input}:${k.connId}`;
+  return `line:${first.input}:${first.line}`;
+}

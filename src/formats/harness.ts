@@ -1,0 +1,138 @@
+/**
+ * The tolerant reader for load-harness logs of any shape: any line that starts with a timestamp
+ * it recognises, read with the shared client-text reading, plus multi-line SIP messages embedded
+ * between such lines. It is tried last, so specific formats win when they match.
+ */
+import type { LogEvent } from '../model.js';
+import { isSipStartLine, parseSipMessage } from './sip-message.js';
+import { readClientText } from './text-signals.js';
+import { leadingTimestamp, startsWithTimestamp } from './time.js';
+import type { LineParser, LogFormat, ParseContext } from './types.js';
+
+const SENT_WORDS = /\b(?:send|sending|sent|transmitting|outgoing|tx|>>|-->)\b|->\s*$|>>\s*$/i;
+
+interface PendingSip {
+  lineNo: number;
+  ts: number;
+  raw: string;
+  direction: 'sent' | 'received';
+  user?: string;
+  lines: string[];
+}
+
+export function sipDumpEvent(
+  pending: { lineNo: number; ts: number; raw: string; direction: 'sent' | 'received'; user?: string; lines: string[] },
+  ctx: ParseContext,
+): LogEvent | undefined {
+  const msg = parseSipMessage(pending.lines);
+  if (!msg) return undefined;
+  const user = msg.isRequest ? (msg.fromUser ?? msg.toUser) : (msg.toUser ?? msg.fromUser);
+  return {
+    ts: pending.ts,
+    input: ctx.input,
+    line: pending.lineNo,
+    raw: `${pending.raw} ${pending.lines.find((l) => l.trim() !== '')?.trim() ?? ''}`.trim(),
+    role: 'client',
+    kind: msg.isRequest ? 'sip-request' : 'sip-response',
+    keys: { callId: msg.callId, user: user ?? pending.user },
+    sip: {
+      method: msg.method,
+      status: msg.status,
+      reason: msg.reason,
+      cseq: msg.cseq,
+      retryAfter: msg.retryAfter,
+      direction: pending.direction,
+      agent: msg.agent,
+      fromUser: msg.fromUser,
+      toUser: msg.toUser,
+      headers: msg.headers,
+    },
+    text: msg.isRequest ? `${msg.method} ${msg.requestUri ?? ''}` : `SIP/2.0 ${msg.status} ${msg.reason ?? ''}`,
+  };
+}
+
+function createHarnessParser(ctx: ParseContext): LineParser {
+  let pending: PendingSip | undefined;
+  let awaitingSip: Omit<PendingSip, 'lines'> | undefined;
+
+  function flush(emit: (e: LogEvent) => void): void {
+    if (!pending) return;
+    const event = sipDumpEvent(pending, ctx);
+    if (event) emit(event);
+    pending = undefined;
+  }
+
+  return {
+    push(line, lineNo, emit) {
+      const lead = leadingTimestamp(line, ctx);
+      if (!lead) {
+        if (pending) {
+          pending.lines.push(line);
+          return 'part';
+        }
+        if (awaitingSip && (line.trim() === '' || isSipStartLine(line))) {
+          if (line.trim() === '') return 'part';
+          pending = { ...awaitingSip, lines: [line] };
+          awaitingSip = undefined;
+          return 'part';
+        }
+        return line.trim() === '' ? 'skip' : 'unparsed';
+      }
+      flush(emit);
+      awaitingSip = undefined;
+      const text = line.slice(lead.length);
+      const inlineSip = /(SIP\/2\.0 \d{3} .*|[A-Z]{3,12} sips?:\S+ SIP\/2\.0)\s*$/.exec(text);
+      if (/(?:message|msg|sip|request|response|sent|received|sending|receiving)\s*:?\s*$/i.test(text) || inlineSip) {
+        const reading = readClientText(text);
+        const start = { lineNo, ts: lead.ts, raw: line, direction: SENT_WORDS.test(text) ? ('sent' as const) : ('received' as const), user: reading.keys.user };
+        if (inlineSip) {
+          pending = { ...start, lines: [inlineSip[1]] };
+          return 'event';
+        }
+        awaitingSip = start;
+        return 'event';
+      }
+      const reading = readClientText(text);
+      emit({
+        ts: lead.ts,
+        input: ctx.input,
+        line: lineNo,
+        raw: line,
+        role: 'client',
+        kind: reading.kind,
+        keys: reading.keys,
+        signal: reading.signal,
+        ws: reading.ws,
+        http: reading.http,
+        sip: reading.sip,
+        retryDelayMs: reading.retryDelayMs,
+        timeoutMs: reading.timeoutMs,
+        text,
+      });
+      return 'event';
+    },
+    end(emit) {
+      flush(emit);
+    },
+  };
+}
+
+export const harness: LogFormat = {
+  name: 'harness',
+  role: 'client',
+  description: 'Any load-harness log whose lines start with a timestamp (ISO, syslog, Date.toString(), [YYYY-MM-DD HH:MM:SS,mmm], epoch, …)',
+  samples: [
+    {
+      line: '[2024-01-31 12:00:00,123] loadgen-1/INFO/locust.runners: [agent-042] Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally',
+      source: 'Locust default log format (client-formats.md §5.4) carrying the application line quoted in client-formats.md §0',
+    },
+    {
+      line: '2017-01-20\t01:02:02.562708\t1484845322.562708: Aborting call on unexpected message for Call-Id \'1-3332@172.31.0.23\': while expecting \'180\' (index 2), received \'SIP/2.0 407 Proxy Authentication Required',
+      source: 'SIPp error log line shape (client-formats.md §5.3, mojolingo/sippy_cup#94)',
+    },
+  ],
+  sniff(line) {
+    return startsWithTimestamp(line) ? 0.3 : 0;
+  },
+  createParser: createHarnessParser,
+};

@@ -1,0 +1,113 @@
+/**
+ * The terminal report: the verdict first, then causes, inputs and the strongest evidence.
+ */
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import { CAUSE_TEXT } from '../classify/causes.js';
+import type { CauseId, Finding, Report } from '../model.js';
+import { CAUSES } from '../model.js';
+
+export interface TableOptions {
+  color: boolean;
+  /** findings shown per cause (all with verbose) */
+  perCause?: number;
+  verbose?: boolean;
+}
+
+/** Terminal control sequences from logs must not reach the reader's terminal. */
+export function neutralise(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function causeColour(c: ChalkInstance, cause: CauseId): ChalkInstance {
+  switch (cause) {
+    case 'sbc-throttling':
+      return c.red;
+    case 'edge-rate-limit':
+      return c.magenta;
+    case 'idle-timeout':
+      return c.yellow;
+    case 'client-misconfig':
+      return c.cyan;
+    case 'upstream-timeout':
+      return c.blue;
+    case 'auth-failure':
+      return c.green;
+    default:
+      return c.gray;
+  }
+}
+
+export function renderTable(report: Report, opts: TableOptions): string {
+  const c = new Chalk({ level: opts.color ? 1 : 0 });
+  const out: string[] = [];
+  const s = report.summary;
+  const plainTable = (head: string[]) =>
+    new Table({ head: head.map((h) => c.bold(h)), style: { head: [], border: [] }, wordWrap: true });
+
+  out.push(c.bold('logdiag verdict'));
+  out.push(s.failedSessions ? c.bold(s.verdict ?? '') : c.green(s.verdict ?? 'No failure found.'));
+  out.push(`sessions ${s.sessions} · failed ${s.failedSessions} · healthy ${s.healthySessions ?? s.sessions - s.failedSessions} · connection attempts ${s.attempts ?? '?'}`);
+  out.push('');
+
+  if (s.failedSessions) {
+    const t = plainTable(['cause', 'sessions', 'share', 'what to do']);
+    (t.options as { colWidths?: number[] }).colWidths = [20, 10, 8, 70];
+    for (const cause of CAUSES) {
+      const n = s.byCause[cause];
+      if (!n) continue;
+      t.push([causeColour(c, cause)(cause), String(n), `${Math.round((n / s.failedSessions) * 100)}%`, CAUSE_TEXT[cause].remediation]);
+    }
+    out.push(t.toString());
+    out.push('');
+  }
+
+  const inputs = plainTable(['input', 'format', 'role', 'lines', 'events', 'unparsed', 'clock offset']);
+  for (const i of report.inputs) {
+    inputs.push([
+      neutralise(i.path),
+      i.error ? c.red(`${i.format} (${i.error})`) : i.format,
+      i.role ?? '-',
+      String(i.lines),
+      String(i.events),
+      i.unparsed ? c.yellow(String(i.unparsed)) : '0',
+      `${i.clockOffsetMs >= 0 ? '+' : ''}${i.clockOffsetMs} ms`,
+    ]);
+  }
+  out.push(inputs.toString());
+
+  if (s.ruledOut?.length) {
+    out.push('');
+    out.push(c.bold('Ruled out'));
+    for (const r of s.ruledOut) out.push(`  - ${r.hypothesis}: ${r.reason}`);
+  }
+
+  if (report.findings.length) {
+    out.push('');
+    out.push(c.bold('Evidence'));
+    const perCause = opts.verbose ? Infinity : (opts.perCause ?? 2);
+    const shown = new Map<CauseId, number>();
+    for (const f of report.findings) {
+      const k = shown.get(f.cause) ?? 0;
+      if (k >= perCause) continue;
+      shown.set(f.cause, k + 1);
+      out.push(renderFinding(f, c));
+    }
+    const hidden = report.findings.length - [...shown.values()].reduce((a, b) => a + b, 0);
+    if (hidden > 0) out.push(c.gray(`  … ${hidden} more findings (--verbose shows all, --format json has every one)`));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function renderFinding(f: Finding, c: ChalkInstance): string {
+  const who = f.keys.user?.join(', ') ?? f.session;
+  const lines = [
+    `${causeColour(c, f.cause).bold(f.cause)} ${c.bold(neutralise(who))} (confidence ${f.confidence}${f.attempts && f.attempts > 1 ? `, ${f.attempts} attempts` : ''}) ${c.gray(`${f.firstSeen} → ${f.lastSeen}`)}`,
+    `  ${neutralise(f.explanation)}`,
+  ];
+  for (const e of f.evidence) {
+    lines.push(c.gray(`    ${neutralise(e.path)}:${e.line} [${e.role}] `) + neutralise(e.text.length > 220 ? `${e.text.slice(0, 217)}...` : e.text));
+  }
+  return lines.join('\n');
+}
