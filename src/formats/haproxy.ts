@@ -13,12 +13,22 @@
  * at the end of the stream, so `ts` = start + Ta (Tt in TCP mode) and `http.startTs` = start.
  */
 import type { EventKeys, EventKind, HttpInfo, LogEvent, Signal } from '../model.js';
-import { isStaticAsset, isWebSocketPath, normaliseIp, parseRequestLine, stripContainerPrefix, urlUser } from './nginx-access.js';
+import {
+  isStaticAsset,
+  isWebSocketPath,
+  normaliseIp,
+  parseRequestLine,
+  stripContainerPrefix,
+  urlUser,
+} from './nginx-access.js';
 import { parseClf, parseIso, parseSyslog } from './time.js';
 import type { FormatSample, LineParser, LogFormat, ParseContext } from './types.js';
 
-const SYSLOG_HEADER =
+/** `Feb  6 12:14:14 localhost haproxy[14389]: ` or `2024-05-29T02:49:15.436+00:00 lb1 haproxy[7]: ` */
+const DATED_HEADER =
   /^(?:<\d{1,3}>)?([A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?) (?:\S+ )?([^\s[:]+)(?:\[\d+\])?: /;
+/** a header without date, as the configuration manual prints it: `haproxy[6103]: ` */
+const PROGRAM_HEADER = /^(?:<\d{1,3}>)?([^\s[:]+)\[\d+\]: /;
 /** HAProxy's own stderr / `log stdout` start-up lines: `[NOTICE]   (1) : haproxy version is 2.6.12` */
 const STDERR_LINE = /^\[(NOTICE|WARNING|ALERT|INFO|DEBUG|EMERG)\] +\(\d+\) : /;
 const ACCEPT_DATE = /^\[(\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)\]$/;
@@ -37,8 +47,11 @@ interface Header {
 
 function splitHeader(line: string): Header {
   const rest = stripContainerPrefix(line);
-  const h = SYSLOG_HEADER.exec(rest);
-  return h ? { body: rest.slice(h[0].length), time: h[1], program: h[2] } : { body: rest };
+  const dated = DATED_HEADER.exec(rest);
+  if (dated) return { body: rest.slice(dated[0].length), time: dated[1], program: dated[2] };
+  const bare = PROGRAM_HEADER.exec(rest);
+  if (bare) return { body: rest.slice(bare[0].length), program: bare[1] };
+  return { body: rest };
 }
 
 /** The first `count` space-separated words and the rest of the line, in one linear pass. */
@@ -129,6 +142,19 @@ function httpSignal(status: number, noServer: boolean, tsc: string, socketLike: 
   return undefined;
 }
 
+/**
+ * Who made the status: null when the request never reached a server (`<NOSRV>`, or it ended in
+ * the request or queue phase: PR, cR, sQ…), so HAProxy answered itself. Once a server was
+ * chosen and contacted, the status is put down to it even when HAProxy wrote it (sC/SC 503, sH
+ * 504, SH 502): a server that refuses or ignores connections is the SBC's doing, and the
+ * termination-state signal says how. A status of -1 (nothing sent) gives no upstream status.
+ */
+function upstreamStatusOf(status: number, noServer: boolean, tsc: string): number | null | undefined {
+  const phase = tsc[1];
+  if (noServer || phase === 'R' || phase === 'Q') return null;
+  return status > 0 ? status : undefined;
+}
+
 /** TCP mode: no HTTP status, only who ended the connection and in which phase. */
 function tcpMeaning(ts: string): { kind: EventKind; signal?: Signal } {
   const cause = ts[0];
@@ -165,10 +191,11 @@ function baseKeys(c: Common): EventKeys {
 
 function readHttp(body: string, raw: string, lineNo: number, ctx: ParseContext): LogEvent | undefined {
   const { words: w, rest } = words(body, 12);
-  if (w.length < 12 || !HTTP_TIMERS.test(w[4]) || !/^-?\d{1,3}$/.test(w[5]) || !/^[A-Za-z-]{4}$/.test(w[9])) return undefined;
+  if (w.length < 12 || !HTTP_TIMERS.test(w[4]) || !/^-?\d{1,3}$/.test(w[5]) || !/^[A-Za-z-]{4}$/.test(w[9]))
+    return undefined;
   const c = readCommon(w, ctx);
   if (!c) return undefined;
-  const [, , , tr, ta] = w[4].split('/').map(timer);
+  const ta = timer(w[4].split('/')[4]);
   const rawStatus = Number(w[5]);
   const status = rawStatus < 0 ? 0 : rawStatus;
   const tsc = w[9];
@@ -184,13 +211,13 @@ function readHttp(body: string, raw: string, lineNo: number, ctx: ParseContext):
   if (user) keys.user = user;
   const http: HttpInfo = {
     status,
-    // <NOSRV>, or a server that never sent response headers (Tr -1: sH, SH, SC, …): HAProxy answered
-    upstreamStatus: noServer || tr < 0 ? null : status,
     upstream: c.backendServer,
     flags: tsc,
     upgrade,
     startTs: c.start,
   };
+  const upstreamStatus = upstreamStatusOf(status, noServer, tsc);
+  if (upstreamStatus !== undefined) http.upstreamStatus = upstreamStatus;
   if (durationMs !== undefined) http.durationMs = durationMs;
   if (method) http.method = method;
   if (url) http.url = url;
@@ -246,10 +273,17 @@ const SERVER_DOWN = /^(?:Server \S+ is DOWN|backend \S+ has no server available)
  * event: a frontend or process at maxconn refuses connections ('edge-connection-limit', §4.5), and a
  * server going DOWN / a backend without servers explains the 503 `<NOSRV>` lines that follow.
  */
-function readMessage(header: Header, raw: string, lineNo: number, ctx: ParseContext): LogEvent | 'skip' | undefined {
+function readMessage(
+  header: Header,
+  raw: string,
+  lineNo: number,
+  ctx: ParseContext,
+): LogEvent | 'skip' | undefined {
   const body = header.body;
   const fromHaproxy =
-    (header.program !== undefined && HAPROXY_PROGRAM.test(header.program)) || STDERR_LINE.test(body) || CONNECTION_ERROR.test(body);
+    (header.program !== undefined && HAPROXY_PROGRAM.test(header.program)) ||
+    STDERR_LINE.test(body) ||
+    CONNECTION_ERROR.test(body);
   if (!fromHaproxy) return undefined;
   const maxconn = MAXCONN.test(body);
   if (!maxconn && !SERVER_DOWN.test(body)) return 'skip';
@@ -273,7 +307,8 @@ function headerTime(header: Header, ctx: ParseContext): number {
   return /^\d{4}-/.test(header.time) ? parseIso(header.time, ctx) : parseSyslog(header.time, ctx);
 }
 
-const ACCESS_SNIFF = /^\S+:\d{1,5} \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2}\.\d{3}\] \S+ \S+\/\S+ [-+\d]+\/[-+\d]+\/[-+\d]+ /;
+const ACCESS_SNIFF =
+  /^\S+:\d{1,5} \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2}\.\d{3}\] \S+ \S+\/\S+ [-+\d]+(?:\/[-+\d]+){2,4} /;
 
 function sniff(line: string): number {
   const header = splitHeader(line);

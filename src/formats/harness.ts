@@ -123,8 +123,8 @@ export const harness: LogFormat = {
   description: 'Any load-harness log whose lines start with a timestamp (ISO, syslog, Date.toString(), [YYYY-MM-DD HH:MM:SS,mmm], epoch, …)',
   samples: [
     {
-      line: '[2024-01-31 12:00:00,123] loadgen-1/INFO/locust.runners: [agent-042] Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally',
-      source: 'Locust default log format (client-formats.md §5.4) carrying the application line quoted in client-formats.md §0',
+      line: '[2024-01-31 12:00:00,123] loadgen-1/INFO/locust.runners: [agent-042] registered, 12 users running',
+      source: 'Locust default log format `[%(asctime)s] %(hostname)s/%(levelname)s/%(name)s: %(message)s` (client-formats.md §5.4)',
     },
     {
       line: '2017-01-20\t01:02:02.562708\t1484845322.562708: Aborting call on unexpected message for Call-Id \'1-3332@172.31.0.23\': while expecting \'180\' (index 2), received \'SIP/2.0 407 Proxy Authentication Required',

@@ -7,7 +7,7 @@
  */
 import type { EventKeys, EventKind, HttpInfo, LogEvent, Role, Signal, SipInfo, WsInfo } from '../model.js';
 import type { LineOutcome, LineParser, LogFormat, ParseContext } from './types.js';
-import { leadingTimestamp, parseIso } from './time.js';
+import { leadingTimestamp, parseIso, utcContext } from './time.js';
 import { readClientText, wsUrlUser } from './text-signals.js';
 import { uriUser } from './sip-message.js';
 
@@ -29,7 +29,9 @@ const ROLE_KEYS = ['role', 'source', 'component'];
 const NESTED_KEYS = ['details', 'data', 'context', 'tags', 'metadata', 'fields'];
 
 function asObject(value: unknown): JsonObject | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as JsonObject)
+    : undefined;
 }
 
 /** The record itself, then its nested objects, nearest first. */
@@ -110,8 +112,11 @@ function recordTime(scopes: readonly JsonObject[], ctx: ParseContext): number {
   return NaN;
 }
 
-function hasTimeKey(obj: JsonObject): boolean {
-  return scopesOf(obj).some((scope) => TIME_KEYS.some((key) => typeof scope[key] === 'string' || typeof scope[key] === 'number'));
+/** Sniffing has no input context; a time key only needs to hold something that reads as a time. */
+const SNIFF_CONTEXT = utcContext();
+
+function hasTime(obj: JsonObject): boolean {
+  return !Number.isNaN(recordTime(scopesOf(obj), SNIFF_CONTEXT));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,13 +177,21 @@ function addressKeys(value: string | undefined): EventKeys {
 function roleOf(value: string | undefined): Role | undefined {
   if (!value) return undefined;
   const v = value.toLowerCase();
-  if (/^(?:sbc|sip[-_ ]?server|proxy[-_ ]?sip|kamailio|opensips|freeswitch|asterisk|registrar)\b/.test(v)) return 'sbc';
-  if (/^(?:lb|load[-_ ]?balancer|edge|nginx|haproxy|envoy|alb|elb|ingress|gateway|waf|cdn|traefik)\b/.test(v)) return 'lb';
-  if (/^(?:client|browser|softphone|phone|ua|user[-_ ]?agent|app|harness|loadgen|load[-_ ]?generator|k6|sipp)\b/.test(v)) return 'client';
+  if (/^(?:sbc|sip[-_ ]?server|proxy[-_ ]?sip|kamailio|opensips|freeswitch|asterisk|registrar)\b/.test(v))
+    return 'sbc';
+  if (/^(?:lb|load[-_ ]?balancer|edge|nginx|haproxy|envoy|alb|elb|ingress|gateway|waf|cdn|traefik)\b/.test(v))
+    return 'lb';
+  if (
+    /^(?:client|browser|softphone|phone|ua|user[-_ ]?agent|app|harness|loadgen|load[-_ ]?generator|k6|sipp)\b/.test(
+      v,
+    )
+  )
+    return 'client';
   return undefined;
 }
 
-const SIP_METHODS = /^(?:REGISTER|INVITE|OPTIONS|SUBSCRIBE|NOTIFY|MESSAGE|BYE|CANCEL|ACK|PUBLISH|INFO|REFER|UPDATE|PRACK)$/;
+const SIP_METHODS =
+  /^(?:REGISTER|INVITE|OPTIONS|SUBSCRIBE|NOTIFY|MESSAGE|BYE|CANCEL|ACK|PUBLISH|INFO|REFER|UPDATE|PRACK)$/;
 
 function handshakeSignal(status: number): Signal {
   return status === 101 ? 'ws-open' : 'ws-handshake-failed';
@@ -198,7 +211,13 @@ function sipStatusSignal(status: number, method: string | undefined): Signal | u
 // Record → event
 // ---------------------------------------------------------------------------------------------
 
-function toEvent(root: JsonObject, ctx: ParseContext, lineNo: number, raw: string, defaultRole: Role): LogEvent | undefined {
+function toEvent(
+  root: JsonObject,
+  ctx: ParseContext,
+  lineNo: number,
+  raw: string,
+  defaultRole: Role,
+): LogEvent | undefined {
   let scopes = scopesOf(root);
   const message = messageOf(scopes);
   if (message.inner) {
@@ -248,7 +267,8 @@ function toEvent(root: JsonObject, ctx: ParseContext, lineNo: number, raw: strin
   // close code: an explicit close-code field, or a 1000–4999 `code`
   const statusValue = firstNumber(scopes, HTTP_STATUS_KEYS);
   const closeCode =
-    firstNumber(scopes, CLOSE_CODE_KEYS) ?? (statusValue !== undefined && statusValue >= 1000 && statusValue <= 4999 ? statusValue : undefined);
+    firstNumber(scopes, CLOSE_CODE_KEYS) ??
+    (statusValue !== undefined && statusValue >= 1000 && statusValue <= 4999 ? statusValue : undefined);
   if (closeCode !== undefined) {
     const closeReason = firstString(scopes, ['closeReason', 'close_reason', 'reason']);
     const wasClean = firstValue(scopes, ['wasClean', 'was_clean']);
@@ -268,8 +288,11 @@ function toEvent(root: JsonObject, ctx: ParseContext, lineNo: number, raw: strin
   if (statusValue !== undefined && statusValue >= 100 && statusValue <= 699) {
     const method = firstString(scopes, ['method', 'sipMethod', 'sip_method']);
     const sipMethod = method && SIP_METHODS.test(method.toUpperCase()) ? method.toUpperCase() : undefined;
-    const isHandshake = !sipMethod && (wsUrl !== undefined || /handshake|upgrade|websocket/i.test(text ?? ''));
-    const isSip = sipMethod !== undefined || (!isHandshake && (callId !== undefined || /\bSIP\b|REGISTER|INVITE/.test(text ?? '')));
+    const isHandshake =
+      !sipMethod && (wsUrl !== undefined || /handshake|upgrade|websocket/i.test(text ?? ''));
+    const isSip =
+      sipMethod !== undefined ||
+      (!isHandshake && (callId !== undefined || /\bSIP\b|REGISTER|INVITE/.test(text ?? '')));
     if (isSip) {
       // a client receives responses; an SBC writing JSON sends them
       const direction = sip?.direction ?? (role === 'sbc' ? 'sent' : 'received');
@@ -291,7 +314,12 @@ function toEvent(root: JsonObject, ctx: ParseContext, lineNo: number, raw: strin
 
   // an error-level record with no meaning of its own is still an error
   const level = firstString(scopes, LEVEL_KEYS)?.toLowerCase();
-  if (kind === 'info' && !signal && level && /^(?:error|err|fatal|crit|critical|alert|emerg|50|60)$/.test(level)) {
+  if (
+    kind === 'info' &&
+    !signal &&
+    level &&
+    /^(?:error|err|fatal|crit|critical|alert|emerg|50|60)$/.test(level)
+  ) {
     kind = 'error';
   }
 
@@ -363,7 +391,7 @@ export const jsonLines: LogFormat = {
     if (!text.startsWith('{') || !text.endsWith('}')) return 0;
     const obj = parseObject(text);
     if (!obj) return 0;
-    if (hasTimeKey(obj)) return 0.6;
+    if (hasTime(obj)) return 0.6;
     return MESSAGE_KEYS.some((key) => obj[key] !== undefined) ? 0.3 : 0.1;
   },
   createParser(ctx: ParseContext): LineParser {

@@ -47,6 +47,10 @@ interface Header {
   message: string;
 }
 
+function isJsonStart(text: string): boolean {
+  return text.startsWith('{"') || text.startsWith('{ "');
+}
+
 function cut(text: string, length: number): string {
   return text.slice(length).trimStart();
 }
@@ -78,14 +82,18 @@ function readHeader(line: string, ctx?: ParseContext): Header | undefined {
     header.pid = m[2];
     rest = rest.slice(m[0].length);
   }
+  if (header.ident && isJsonStart(rest)) {
+    // syslog JSON variant: `host kamailio[pid]: { "level": … }` — the caller reads the body
+    header.message = rest;
+    return header;
+  }
   if ((m = LEVEL.exec(rest))) {
     header.level = m[1] as Level;
     rest = rest.slice(m[0].length);
   }
   for (let i = 0; i < 4 && (rest.startsWith('{') || rest.startsWith('[')); i++) {
     const close = rest.indexOf(rest[0] === '{' ? '}' : ']');
-    // a JSON body (syslog JSON variant) is not a prefix
-    if (close < 0 || rest[1] === '"') break;
+    if (close < 0 || isJsonStart(rest)) break;
     header.prefixes.push(rest.slice(0, close + 1));
     rest = cut(rest, close + 1);
   }
@@ -116,8 +124,6 @@ interface PrefixKeys {
   callId?: string;
   method?: string;
   cseq?: number;
-  /** 1 = request, 2 = reply */
-  messageType?: number;
 }
 
 /** `{1 1 REGISTER callid}`, `{2 1 REGISTER callid DEFAULT_ROUTE}`, `[callid]`, `[uuid]`. */
@@ -128,7 +134,6 @@ function readPrefixes(prefixes: readonly string[]): PrefixKeys {
     if (prefix[0] === '{') {
       const parts = inner.split(/\s+/);
       if (parts.length >= 4 && parts.length <= 5 && /^[12]$/.test(parts[0]) && /^\d+$/.test(parts[1])) {
-        keys.messageType = Number(parts[0]);
         keys.cseq = Number(parts[1]);
         if (/^[A-Z]+$/.test(parts[2])) keys.method = parts[2];
         if (isCallId(parts[3])) keys.callId = parts[3];
@@ -147,7 +152,9 @@ function isCallId(text: string): boolean {
 type JsonObject = Record<string, unknown>;
 
 function asObject(value: unknown): JsonObject | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as JsonObject)
+    : undefined;
 }
 
 function stringField(obj: JsonObject | undefined, key: string): string | undefined {
@@ -196,7 +203,11 @@ function readJsonRecord(
   const rawMessage = obj.message ?? obj.msg;
   if (!level && rawMessage === undefined) return undefined;
   const message =
-    typeof rawMessage === 'string' ? rawMessage.trim() : rawMessage === undefined ? '' : JSON.stringify(rawMessage);
+    typeof rawMessage === 'string'
+      ? rawMessage.trim()
+      : rawMessage === undefined
+        ? ''
+        : JSON.stringify(rawMessage);
   const time = stringField(obj, 'time');
   const header: Header = {
     ts: time ? parseIso(time, ctx) : syslogTs,
@@ -220,7 +231,11 @@ function readJsonRecord(
 function looksLikeKamailioJson(text: string): number {
   if (!text.startsWith('{') || !text.trimEnd().endsWith('}')) return 0;
   if (text.includes('"idx":') && text.includes('"level":') && text.includes('"module":')) return 0.9;
-  if (text.includes('"proc":') && text.includes('"pri":') && (text.includes('"subsys":') || text.includes('"native":'))) {
+  if (
+    text.includes('"proc":') &&
+    text.includes('"pri":') &&
+    (text.includes('"subsys":') || text.includes('"native":'))
+  ) {
     return 0.9;
   }
   // syslog JSON variant: no time/idx/pid
@@ -248,23 +263,30 @@ const ADDRESS = String.raw`(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\])`;
 const TCP_REMOTE = /\(\[([0-9A-Fa-f:.]+)\]:(\d+) ->/;
 /** An address the line says a request came from: `from 1.2.3.4:5060`, `(IP:1.2.3.4:5060)`, `source address …`. */
 const SOURCE_ADDRESS = new RegExp(
-  String.raw`\b(?:from|source(?: address)?|src(?:ip)?|IP|client|peer)\s*[:=]?\s*` + ADDRESS + String.raw`:(\d{1,5})\b`,
+  String.raw`\b(?:from|source(?: address)?|src(?:ip)?|IP|client|peer)\s*(?:[:=]\s*)?` +
+    ADDRESS +
+    String.raw`:(\d{1,5})\b`,
   'i',
 );
 const IPV4 = /\b(\d{1,3}(?:\.\d{1,3}){3})\b/;
 const FROM_URI = /\bfrom[:=]?\s*<?(sips?:[^\s>;,]+)/i;
 const CALL_ID_IN_TEXT = /\b(?:call-?id|callid|ci)\s*[:=]\s*([^\s,;|)]{6,})/i;
-const CONN_ID = /\bid(?:\s*[:=])?\s*(\d+)\b/;
-const RETRY_AFTER = /Retry-After\s*[:=]?\s*(\d+)/i;
-const SIP_METHOD = /\b(REGISTER|INVITE|OPTIONS|SUBSCRIBE|NOTIFY|MESSAGE|BYE|CANCEL|ACK|PUBLISH|INFO|REFER|UPDATE|PRACK)\b/;
+const CONN_ID = /\bid\s*(?:[:=]\s*)?(\d+)\b/;
+const RETRY_AFTER = /Retry-After\s*(?:[:=]\s*)?(\d+)/i;
+const SIP_METHOD =
+  /\b(REGISTER|INVITE|OPTIONS|SUBSCRIBE|NOTIFY|MESSAGE|BYE|CANCEL|ACK|PUBLISH|INFO|REFER|UPDATE|PRACK)\b/;
 const REPLY_SENT =
   /\b(?:sending|sent|send|replied|replying|reply|responded|responding|respond|sl_send_reply)(?: with| back)?[:(]?\s*"?([1-6]\d\d)\b"?(?:[ ,]+"?([A-Za-z][A-Za-z ]{0,40}))?/i;
-const REPLY_RECEIVED = /\b(?:reply|response)\s*:?\s*(\d{3})\b(?: ([A-Za-z][A-Za-z ]{0,40}))?/i;
+const REPLY_RECEIVED = /\b(?:reply|response)\s*(?::\s*)?(\d{3})\b(?: ([A-Za-z][A-Za-z ]{0,40}))?/i;
 const REQUEST_RECEIVED = new RegExp(
   String.raw`\brequest (\w+) received from ` + ADDRESS + String.raw`:(\d{1,5})(?: via (\w+))?`,
   'i',
 );
+/** `WebSocket connection from $si:$sp has closed` (misc/examples/webrtc/websocket.cfg) */
+const WS_CLOSED_FROM = new RegExp(String.raw`connection from ` + ADDRESS + String.raw`:(\d{1,5})`, 'i');
 const THROTTLE_REASON = /limit|too many|rate|flood|ban|block|overload|capacity|exceed/i;
+/** Debug lines worth reading (`xdbg("request from blocked IP …")`); every ordinary close logs `EOF on 0x…` at debug. */
+const DEBUG_WORTH_READING = /blocked IP|PIKE|pike|limit/;
 const AUTH_FAILED =
   /auth(?:entication|orization)? (?:failed|failure|error|rejected)|failed to authenticate|invalid (?:credentials|password|nonce|user)|wrong password|bad password|unknown user|user not found|credentials? (?:rejected|invalid)/i;
 
@@ -296,7 +318,12 @@ function reasonPhrase(text: string | undefined): string | undefined {
 }
 
 /** What a final status from the SBC means (sbc-formats.md §1.6, §6.2, §8 heuristics). */
-export function statusSignal(status: number, reason?: string, retryAfter?: number, method?: string): Signal | undefined {
+function statusSignal(
+  status: number,
+  reason?: string,
+  retryAfter?: number,
+  method?: string,
+): Signal | undefined {
   const r = reason ?? '';
   switch (status) {
     case 401:
@@ -309,7 +336,8 @@ export function statusSignal(status: number, reason?: string, retryAfter?: numbe
     case 408:
       return 'transaction-timeout';
     case 503:
-      if (retryAfter !== undefined || THROTTLE_REASON.test(r) || /server unavailable/i.test(r)) return 'sbc-rate-limit';
+      if (retryAfter !== undefined || THROTTLE_REASON.test(r) || /server unavailable/i.test(r))
+        return 'sbc-rate-limit';
       return 'sbc-overload';
     case 200:
       return method === 'REGISTER' ? 'registered' : undefined;
@@ -324,7 +352,9 @@ const RECEIVED_CONTEXT = /\b(?:got|received|receiving|incoming)\b/i;
 const NOT_A_REASON = /^(?:bytes?|ms|msec|usec|sec|seconds?|times?|of|and)\b/i;
 
 /** A script line that reports a SIP reply: `sending 503 Limiting`, `replied 200 OK to REGISTER`, `SIP reply 200 OK received`. */
-function readReply(msg: string): { status: number; reason?: string; direction: 'sent' | 'received' } | undefined {
+function readReply(
+  msg: string,
+): { status: number; reason?: string; direction: 'sent' | 'received' } | undefined {
   const received = RECEIVED_CONTEXT.test(msg);
   const sent = REPLY_SENT.exec(msg);
   if (sent && !NOT_A_REASON.test(sent[2] ?? '') && (SENDING_VERB.test(sent[0]) || !received)) {
@@ -344,11 +374,18 @@ function handshake(signal: Signal, status: number): Pick<Reading, 'kind' | 'sign
  * Reads one Kamailio message (the text after the header). Cheap substring checks come first, so a
  * line that matches nothing costs a handful of `includes` calls.
  */
-function readMessage(msg: string, origin: string | undefined, func: string | undefined): Reading {
+function readMessage(
+  msg: string,
+  level: Level | undefined,
+  origin: string | undefined,
+  func: string | undefined,
+): Reading {
+  // debug output is most of a verbose log; only the blocked-source xdbg of the stock config matters there
+  if (level === 'DEBUG' && !DEBUG_WORTH_READING.test(msg)) return { kind: 'info', keys: {}, skip: true };
+  if (msg.includes('executed in')) return { kind: 'info', keys: {}, skip: true }; // request-route executed in: N usec
+
   const keys = messageKeys(msg);
   const isScript = origin?.includes('script') ?? false;
-
-  if (msg.includes('executed in')) return { kind: 'info', keys, skip: true }; // request-route executed in: N usec
 
   // --- flood / rate limiting (sbc-formats.md §1.4, §1.5) -------------------------------------
   if (msg.includes('PIKE - BLOCKing ip')) {
@@ -376,7 +413,8 @@ function readMessage(msg: string, origin: string | undefined, func: string | und
       sip: method && /^[A-Z]+$/.test(method) ? { method, direction: 'received' } : undefined,
     };
   }
-  if (msg.includes('pl_check(') && msg.includes('drop')) return { kind: 'rate-limit', signal: 'sbc-rate-limit', keys };
+  if (msg.includes('pl_check(') && msg.includes('drop'))
+    return { kind: 'rate-limit', signal: 'sbc-rate-limit', keys };
 
   // --- TCP / TLS capacity (§1.7 TCP layer) -----------------------------------------------------
   if (msg.includes('hit the limit of connections per source IP')) {
@@ -384,7 +422,8 @@ function readMessage(msg: string, origin: string | undefined, func: string | und
     if (ip) keys.ip = ip[1].replace(/:\d+$/, '');
     return { kind: 'error', signal: 'sbc-capacity', keys };
   }
-  if (/maximum number of (?:tls )?connections exceeded/.test(msg)) return { kind: 'error', signal: 'sbc-capacity', keys };
+  if (/maximum number of (?:tls )?connections exceeded/.test(msg))
+    return { kind: 'error', signal: 'sbc-capacity', keys };
 
   // --- idle cuts and broken connections (§1.7, observed-on-real-servers.md) ----------------------
   if (msg.includes('forcibly closing connection')) return { kind: 'ws-close', signal: 'idle-close', keys };
@@ -393,9 +432,10 @@ function readMessage(msg: string, origin: string | undefined, func: string | und
     if (id) keys.connId = id[1];
     return { kind: 'ws-close', signal: 'idle-close', keys };
   }
-  if (msg.includes('error reading:') || /\bEOF on 0x/.test(msg)) {
+  if (msg.includes('error reading:') || msg.includes('EOF on 0x')) {
     const remote = TCP_REMOTE.exec(msg);
-    if (remote) Object.assign(keys, peerKeys(remote[1].includes(':') ? `[${remote[1]}]` : remote[1], remote[2]));
+    if (remote)
+      Object.assign(keys, peerKeys(remote[1].includes(':') ? `[${remote[1]}]` : remote[1], remote[2]));
     return { kind: 'error', signal: 'conn-reset', keys };
   }
   if (msg.includes('for WebSocket could not be found')) {
@@ -413,15 +453,22 @@ function readMessage(msg: string, origin: string | undefined, func: string | und
     return { ...handshake('bad-header', 500), keys };
   }
   if (msg.includes('bouncing handshake')) return { ...handshake('ws-handshake-failed', 503), keys };
-  if (msg.includes('Bad host') || msg.includes('Unauthorised client') || msg.includes('Unauthorized client')) {
+  if (
+    msg.includes('Bad host') ||
+    msg.includes('Unauthorised client') ||
+    msg.includes('Unauthorized client')
+  ) {
     return { ...handshake('acl-rejected', 403), keys };
   }
 
   // --- WebSocket closed (event_route[websocket:closed] xlogs) -----------------------------------
-  if (/WebSocket connection (?:from|with id)|WS connection closed|websocket:closed/i.test(msg) && /closed/i.test(msg)) {
+  if (
+    /WebSocket connection (?:from|with id)|WS connection closed|websocket:closed/i.test(msg) &&
+    /closed/i.test(msg)
+  ) {
     const id = /with id (\d+)/.exec(msg);
     if (id) keys.connId = id[1];
-    const from = new RegExp(String.raw`connection from ` + ADDRESS + String.raw`:(\d{1,5})`, 'i').exec(msg);
+    const from = WS_CLOSED_FROM.exec(msg);
     if (from) Object.assign(keys, peerKeys(from[1], from[2]));
     return { kind: 'ws-close', signal: 'ws-close', keys };
   }
@@ -469,8 +516,16 @@ function readMessage(msg: string, origin: string | undefined, func: string | und
   }
 
   // --- script-level limiter, ACL and auth xlogs ------------------------------------------------------
-  if (/rate.?limit|\brl_check|too many requests|\b503 Limiting/i.test(msg) || (retry !== undefined && isScript)) {
-    return { kind: 'rate-limit', signal: 'sbc-rate-limit', keys, sip: retry !== undefined ? { retryAfter: retry, direction: 'sent' } : undefined };
+  if (
+    /rate.?limit|\brl_check|too many requests|\b503 Limiting/i.test(msg) ||
+    (retry !== undefined && isScript)
+  ) {
+    return {
+      kind: 'rate-limit',
+      signal: 'sbc-rate-limit',
+      keys,
+      sip: retry !== undefined ? { retryAfter: retry, direction: 'sent' } : undefined,
+    };
   }
   if (/Not relaying|Rejected by acl|not allowed|forbidden/i.test(msg) && (isScript || msg.includes('403'))) {
     return { kind: 'auth', signal: 'acl-rejected', keys };
@@ -505,7 +560,7 @@ interface RecordSource {
 
 /** Turns a header (text or JSON) into an event, or undefined when the line carries nothing useful. */
 function toEvent(header: Header, prefix: PrefixKeys, src: RecordSource): LogEvent | undefined {
-  const reading = readMessage(header.message, header.origin, header.func);
+  const reading = readMessage(header.message, header.level, header.origin, header.func);
   if (reading.skip) return undefined;
   const keys: EventKeys = { ...reading.keys };
   if (prefix.callId) keys.callId = prefix.callId;
@@ -628,7 +683,8 @@ interface Pending {
  */
 function looksWrapped(header: Header): boolean {
   if (!header.level) return false;
-  if (header.message === '') return header.origin !== undefined && header.func === undefined;
+  if (header.origin) return header.message === '' && header.func === undefined;
+  // the origin itself is the last word: `WARNING: <core>`
   return /^(?:<core>|\S*<script>|[a-z][a-z0-9_]*)$/.test(header.message);
 }
 
@@ -665,13 +721,11 @@ class KamailioParser implements LineParser {
 
     const header = readHeader(text, this.ctx);
     if (!header) return 'unparsed';
-    if (header.message.startsWith('{"') || header.message.startsWith('{ "')) {
-      // syslog-wrapped JSON record: `host kamailio[pid]: { "level": … }`
-      return this.pushJson(header.message, header.ts, lineNo, text, emit);
-    }
+    if (isJsonStart(header.message)) return this.pushJson(header.message, header.ts, lineNo, text, emit);
     const prefix = readPrefixes(header.prefixes);
 
     if (SPLIT_ADDRESS_END.test(header.message) && /error reading:|EOF on /.test(header.message)) {
+      if (header.level === 'DEBUG') return 'skip'; // its second half will count as a part
       this.pending = { header, prefix, lineNo, raw: text, awaiting: 'address', age: 0 };
       return 'event';
     }
@@ -701,7 +755,10 @@ class KamailioParser implements LineParser {
     if (!pending) return undefined;
     if (pending.awaiting === 'text') {
       this.pending = undefined;
-      const joined = /^\s+\S/.test(text) && !readHeader(text) ? readHeader(`${pending.raw.trimEnd()} ${text.trim()}`, this.ctx) : undefined;
+      const joined =
+        /^\s+\S/.test(text) && !readHeader(text)
+          ? readHeader(`${pending.raw.trimEnd()} ${text.trim()}`, this.ctx)
+          : undefined;
       if (joined) {
         this.emitRecord({ ...pending, header: joined, raw: `${pending.raw}\n${text}` }, emit);
         return 'part';
@@ -734,11 +791,21 @@ class KamailioParser implements LineParser {
   }
 
   private emitRecord(pending: Pending, emit: (event: LogEvent) => void): void {
-    const event = toEvent(pending.header, pending.prefix, { ctx: this.ctx, lineNo: pending.lineNo, raw: pending.raw });
+    const event = toEvent(pending.header, pending.prefix, {
+      ctx: this.ctx,
+      lineNo: pending.lineNo,
+      raw: pending.raw,
+    });
     if (event) emit(event);
   }
 
-  private pushJson(json: string, syslogTs: number, lineNo: number, raw: string, emit: (event: LogEvent) => void): LineOutcome {
+  private pushJson(
+    json: string,
+    syslogTs: number,
+    lineNo: number,
+    raw: string,
+    emit: (event: LogEvent) => void,
+  ): LineOutcome {
     const record = readJsonRecord(json, this.ctx, syslogTs);
     if (!record) return 'unparsed';
     const event = toEvent(record.header, record.prefix, { ctx: this.ctx, lineNo, raw });
@@ -751,7 +818,11 @@ class KamailioParser implements LineParser {
     const block = this.sipdump;
     if (!block) return 'unparsed';
     const trimmed = text.trim();
-    if (trimmed.startsWith(SIPDUMP_END) || trimmed.startsWith(SIPDUMP_START) || block.sipLines.length > SIPDUMP_MAX_LINES) {
+    if (
+      trimmed.startsWith(SIPDUMP_END) ||
+      trimmed.startsWith(SIPDUMP_START) ||
+      block.sipLines.length > SIPDUMP_MAX_LINES
+    ) {
       this.sipdump = undefined;
       const event = sipdumpEvent(block, this.ctx);
       if (event) emit(event);
@@ -767,7 +838,8 @@ class KamailioParser implements LineParser {
       block.inMessage = true;
     } else {
       const colon = trimmed.indexOf(':');
-      if (colon > 0) block.meta.set(trimmed.slice(0, colon).trim().toLowerCase(), trimmed.slice(colon + 1).trim());
+      if (colon > 0)
+        block.meta.set(trimmed.slice(0, colon).trim().toLowerCase(), trimmed.slice(colon + 1).trim());
     }
     return 'part';
   }
@@ -794,7 +866,8 @@ function sniffKamailio(line: string): number {
   else if (header.file && header.func) score = 0.8;
   if (header.prefixes.some((p) => /^\{[12] \d+ [A-Z]+ \S+/.test(p))) score = Math.max(score, 0.9);
   if (header.level && header.hasRank) score = Math.max(score, 0.7);
-  if (header.ident && /kamailio|^(?:\S*\/)?(?:ser|[ips]cscf)$/i.test(header.ident)) score = Math.max(score, 0.85);
+  if (header.ident && /kamailio|^(?:\S*\/)?(?:ser|[ips]cscf)$/i.test(header.ident))
+    score = Math.max(score, 0.85);
   if (header.level && /PIKE - |pike blocking/.test(header.message)) score = Math.max(score, 0.8);
   return score;
 }

@@ -23,7 +23,8 @@ import type { FormatSample, LineParser, LogFormat, ParseContext } from './types.
 /** docker-compose (`edge_1        | `, `edge-1  | `) */
 const COMPOSE_PREFIX = /^[A-Za-z0-9][\w.-]*\s*\| /;
 /** container runtime timestamp (`docker logs -t`, CRI files: `2024-05-29T02:49:15.436Z stdout F `) */
-const RUNTIME_PREFIX = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) (?:(?:stdout|stderr) [FP] )?/;
+const RUNTIME_PREFIX =
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2}) (?:(?:stdout|stderr) [FP] )?/;
 
 /** Removes what a container runtime or docker-compose puts before the program's own line. */
 export function stripContainerPrefix(line: string): string {
@@ -84,11 +85,15 @@ export function isWebSocketPath(url: string): boolean {
   return /(?:^|\/)(?:ws|wss|websockets?|sip|sip-?ws|webrtc)(?:\/|$)/i.test(pathOf(url));
 }
 
-const STATIC_ASSET = /\.(?:js|mjs|css|map|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot|html?|txt|xml|json|wasm|mp3|wav|ogg)$/i;
+/** a last path segment with a file extension: /favicon.ico, /app.js, /vmkboot.gz */
+const FILE_PATH = /\.[A-Za-z0-9]{1,5}$/;
 
-/** A page asset (script, style sheet, icon): its 404 says nothing about the softphone's socket. */
+/**
+ * A request for a file (script, style sheet, icon, download): its 404 says nothing about the
+ * softphone's socket, whose endpoint is a bare path (`/`, `/ws`, `/sip`).
+ */
 export function isStaticAsset(url: string): boolean {
-  return STATIC_ASSET.test(pathOf(url));
+  return FILE_PATH.test(pathOf(url));
 }
 
 /** User named by a request target: `?user=agent-042`, `/ws/agent-042`, or a sip: URI in it. */
@@ -149,7 +154,8 @@ function joinLists(tokens: Token[]): Token[] {
     const t = tokens[i];
     const prev = out[out.length - 1];
     const next = tokens[i + 1];
-    const bareValue = (x: Token | undefined): x is Token => x !== undefined && x.shape === 'bare' && x.key === undefined;
+    const bareValue = (x: Token | undefined): x is Token =>
+      x !== undefined && x.shape === 'bare' && x.key === undefined;
     if (bareValue(t) && t.value === ':' && bareValue(prev) && bareValue(next)) {
       prev.value = `${prev.value} : ${next.value}`;
       i++;
@@ -353,8 +359,9 @@ function readBareExtras(tokens: Token[], status: number, clientPort: string | un
 function readIngressExtras(tokens: Token[]): Extras | undefined {
   if (tokens.length < 8 || tokens[2].shape !== 'bracket') return undefined;
   const at = tokens[3].shape === 'bracket' ? 4 : 3;
-  const [reqTime, addr, , upTime, upStatus, reqId] = [tokens[1], ...tokens.slice(at, at + 5)];
-  if (!reqTime || !SECONDS.test(reqTime.value)) return undefined;
+  const reqTime = tokens[1];
+  const [addr, , upTime, upStatus, reqId] = tokens.slice(at, at + 5); // the skipped one: response length
+  if (!SECONDS.test(reqTime.value)) return undefined;
   const x: Extras = { requestTimeS: Number(reqTime.value) };
   if (addr) x.upstreamAddr = addr.value === '-' ? null : addr.value;
   if (upTime && (SECONDS.test(upTime.value) || SECONDS_LIST.test(upTime.value))) {
@@ -369,7 +376,7 @@ function readIngressExtras(tokens: Token[]): Extras | undefined {
 // The line
 // ---------------------------------------------------------------------------------------------
 
-export interface AccessLine {
+interface AccessLine {
   ts: number;
   ip?: string;
   port?: string;
@@ -398,6 +405,7 @@ function readAccessLine(body: string, ctx: ParseContext): AccessLine | undefined
     if (tokens[i].shape === 'quoted') return undefined;
   }
   if (timeAt < 0) return undefined;
+  // "$request", or ingress-nginx's documented "$request_method $uri $server_protocol": same shape
   const request = tokens[timeAt + 1];
   const status = tokens[timeAt + 2];
   const bytes = tokens[timeAt + 3];
@@ -410,7 +418,12 @@ function readAccessLine(body: string, ctx: ParseContext): AccessLine | undefined
 
   let next = timeAt + 4;
   let userAgent: string | undefined;
-  if (tokens[next]?.shape === 'quoted' && tokens[next + 1]?.shape === 'quoted' && !tokens[next].key && !tokens[next + 1].key) {
+  if (
+    tokens[next]?.shape === 'quoted' &&
+    tokens[next + 1]?.shape === 'quoted' &&
+    !tokens[next].key &&
+    !tokens[next + 1].key
+  ) {
     userAgent = tokens[next + 1].value;
     next += 2;
   }
@@ -442,7 +455,11 @@ function readAccessLine(body: string, ctx: ParseContext): AccessLine | undefined
  * request looks like the softphone's socket (an upgrade, or anything but a page asset); a request
  * line nginx could not read ("", binary junk) gets no signal.
  */
-function accessSignal(status: number, upstreamStatus: number | null | undefined, socketLike: boolean): Signal | undefined {
+function accessSignal(
+  status: number,
+  upstreamStatus: number | null | undefined,
+  socketLike: boolean,
+): Signal | undefined {
   if (status === 101) return 'ws-open';
   if (status === 499) return 'client-timeout';
   if (status === 504) return 'upstream-timeout';
@@ -457,8 +474,10 @@ function toEvent(a: AccessLine, raw: string, lineNo: number, ctx: ParseContext):
   const end = x.msec !== undefined ? Math.round(x.msec * 1000) : a.ts;
   const seconds = x.requestTimeS ?? x.upstreamTimeS;
   const durationMs = seconds !== undefined ? Math.round(seconds * 1000) : undefined;
-  const upstreamStatus = x.upstreamStatus !== undefined ? x.upstreamStatus : x.upstreamAddr === null ? null : undefined;
-  const upgrade = a.status === 101 || x.upgradeHeader === true || (a.url !== undefined && isWebSocketPath(a.url));
+  const upstreamStatus =
+    x.upstreamStatus !== undefined ? x.upstreamStatus : x.upstreamAddr === null ? null : undefined;
+  const upgrade =
+    a.status === 101 || x.upgradeHeader === true || (a.url !== undefined && isWebSocketPath(a.url));
   const socketLike = upgrade || (a.url !== undefined && !isStaticAsset(a.url));
 
   const keys: EventKeys = {};

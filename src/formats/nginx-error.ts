@@ -8,7 +8,13 @@
  * docker-compose prefix or ingress-nginx's `[nginx-ingress-2zbxs] ` pod prefix.
  */
 import type { EventKeys, EventKind, HttpInfo, LogEvent, Signal } from '../model.js';
-import { isWebSocketPath, parseRequestLine, splitClientAddr, stripContainerPrefix, urlUser } from './nginx-access.js';
+import {
+  isWebSocketPath,
+  parseRequestLine,
+  splitClientAddr,
+  stripContainerPrefix,
+  urlUser,
+} from './nginx-access.js';
 import { parseSlashDate } from './time.js';
 import type { FormatSample, LineParser, LogFormat, ParseContext } from './types.js';
 
@@ -27,7 +33,8 @@ interface Meaning {
 const TIMED_OUT = /^(?:upstream|client) timed out \(\d+: /;
 /** recv()/readv()/send()/writev() failed with ECONNRESET or EPIPE */
 const RESET = /^[a-z_]+\(\) failed \((?:104|32): /;
-const BAD_HEADER = /^client sent (?:invalid header line|too long header line|invalid host header|duplicate host header)/;
+const BAD_HEADER =
+  /^client sent (?:invalid header line|too long header line|invalid host header|duplicate host header)/;
 
 /**
  * What a message means. Matches on the message text, never on the level: levels and statuses of
@@ -46,7 +53,9 @@ const BAD_HEADER = /^client sent (?:invalid header line|too long header line|inv
  */
 function meaningOf(message: string, level: Level): Meaning {
   if (message.startsWith('limiting requests')) {
-    return message.startsWith('limiting requests, dry run') ? { kind: 'rate-limit' } : { kind: 'rate-limit', signal: 'edge-rate-limit' };
+    return message.startsWith('limiting requests, dry run')
+      ? { kind: 'rate-limit' }
+      : { kind: 'rate-limit', signal: 'edge-rate-limit' };
   }
   if (message.startsWith('delaying request')) return { kind: 'rate-limit' };
   if (message.startsWith('limiting connections')) {
@@ -61,11 +70,15 @@ function meaningOf(message: string, level: Level): Meaning {
     return { kind: 'timeout' }; // client timed out reading its own request: idle keep-alive or pre-connect
   }
   if (RESET.test(message)) return { kind: upgraded ? 'ws-close' : 'error', signal: 'conn-reset' };
-  if (message.startsWith('upstream prematurely closed connection')) return { kind: 'error', signal: 'conn-reset' };
+  if (message.startsWith('upstream prematurely closed connection'))
+    return { kind: 'error', signal: 'conn-reset' };
   if (BAD_HEADER.test(message)) return { kind: 'config', signal: 'bad-header' };
   if (message.startsWith('access forbidden by rule')) return { kind: 'auth', signal: 'acl-rejected' };
-  if (message.startsWith('connect() failed') || message.startsWith('no live upstreams')) return { kind: 'error' };
-  return { kind: level === 'error' || level === 'crit' || level === 'alert' || level === 'emerg' ? 'error' : 'info' };
+  if (message.startsWith('connect() failed') || message.startsWith('no live upstreams'))
+    return { kind: 'error' };
+  return {
+    kind: level === 'error' || level === 'crit' || level === 'alert' || level === 'emerg' ? 'error' : 'info',
+  };
 }
 
 interface Context {
@@ -132,7 +145,8 @@ function readLine(line: string, lineNo: number, ctx: ParseContext): LogEvent | '
       if (user) keys.user = user;
     }
     if (context.upstream) http.upstream = upstreamAddr(context.upstream);
-    http.upgrade = message.includes('while proxying upgraded connection') || (url !== undefined && isWebSocketPath(url));
+    http.upgrade =
+      message.includes('while proxying upgraded connection') || (url !== undefined && isWebSocketPath(url));
   }
 
   const event: LogEvent = {

@@ -1,0 +1,104 @@
+/**
+ * Scenario simulator: writes the logs a WebRTC softphone load test leaves behind (Kamailio SBC,
+ * nginx or HAProxy edge, JsSIP or SIP.js harness), each user failing (or not) for a planted
+ * cause, plus the ground truth. Line shapes follow the reference notes, not any logdiag parser.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LogSink, runScenario, type UserSpec } from './engine.js';
+import {
+  outcomeCounts,
+  validateOptions,
+  type AnyVariant,
+  type PlantedCause,
+  type SimulateOptions,
+  type SimulateResult,
+  type TrueOutcome,
+} from './options.js';
+import { mixSeed, Prng } from './prng.js';
+import { scenarioReadme } from './readme.js';
+import { chooseVariant } from './stories.js';
+import { World, type LogFile } from './world.js';
+
+export { parseCauseMix, CAUSE_VARIANTS } from './options.js';
+export type { SimulateOptions, SimulateResult, TrueOutcome, VariantWeights } from './options.js';
+export { SAMPLE_SCENARIOS, type SampleScenario } from './samples.js';
+
+const FILE_NAMES: Record<LogFile, string> = {
+  sbc: 'sbc.log',
+  lb: 'lb.log',
+  lbError: 'lb-error.log',
+  client: 'client.log',
+};
+
+/** Spread of the harness's stop over the users at the end of the test, ms. */
+const STOP_SPREAD_MS = 2500;
+
+export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
+  validateOptions(opts);
+  const world = new World(opts);
+  const users = planUsers(world);
+
+  await mkdir(opts.outDir, { recursive: true });
+  const files: LogFile[] = opts.lb === 'nginx' ? ['sbc', 'lb', 'lbError', 'client'] : ['sbc', 'lb', 'client'];
+  const sinks: Partial<Record<LogFile, LogSink>> = {};
+  for (const file of files) sinks[file] = new LogSink(join(opts.outDir, FILE_NAMES[file]));
+  await runScenario(world, users, sinks);
+
+  const truthPath = join(opts.outDir, 'truth.json');
+  await writeFile(truthPath, truthJson(opts, users));
+  const logNames = files.map((f) => FILE_NAMES[f]);
+  const readmePath = join(opts.outDir, 'README.md');
+  await writeFile(readmePath, scenarioReadme(world, [...logNames, 'truth.json']));
+
+  let lines = 0;
+  let bytes = 0;
+  for (const sink of Object.values(sinks)) {
+    lines += sink?.lines ?? 0;
+    bytes += sink?.bytes ?? 0;
+  }
+  return { files: [...files.map((f) => join(opts.outDir, FILE_NAMES[f])), readmePath], truthPath, lines, bytes };
+}
+
+/** Who fails for what, when each user starts and stops: all decided up front from the seed. */
+function planUsers(world: World): UserSpec[] {
+  const opts = world.opts;
+  const prefix = opts.userPrefix ?? 'agent-';
+  const width = Math.max(3, String(opts.users).length);
+  const outcomes: TrueOutcome[] = [];
+  for (const [outcome, count] of outcomeCounts(opts.users, opts.causes)) {
+    for (let i = 0; i < count; i++) outcomes.push(outcome);
+  }
+  const shuffle = new Prng(mixSeed(opts.seed, 0x5f1e));
+  for (let i = outcomes.length - 1; i > 0; i--) {
+    const j = shuffle.int(0, i);
+    [outcomes[i], outcomes[j]] = [outcomes[j], outcomes[i]];
+  }
+  const rampMs = opts.rampSec * 1000;
+  const slot = rampMs / opts.users;
+  return outcomes.map((outcome, index) => {
+    const rng = new Prng(mixSeed(opts.seed, index, 0x51a27));
+    const variant: AnyVariant | null =
+      outcome === 'healthy' ? null : chooseVariant(outcome as PlantedCause, opts.client, opts.variants, rng);
+    return {
+      index,
+      name: `${prefix}${String(index + 1).padStart(width, '0')}`,
+      outcome,
+      variant,
+      startMs: Math.round(world.startMs + index * slot + rng.next() * slot),
+      stopMs: world.endMs + rng.int(0, STOP_SPREAD_MS),
+    };
+  });
+}
+
+function truthJson(opts: SimulateOptions, users: UserSpec[]): string {
+  const { outDir: _outDir, start, ...rest } = opts;
+  const scenario = { ...rest, start: start.toISOString() };
+  const truth: Record<string, TrueOutcome> = {};
+  const variants: Record<string, AnyVariant> = {};
+  for (const user of users) {
+    truth[user.name] = user.outcome;
+    if (user.variant !== null) variants[user.name] = user.variant;
+  }
+  return JSON.stringify({ scenario, users: truth, variants }, null, 2) + '\n';
+}
