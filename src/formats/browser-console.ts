@@ -241,11 +241,7 @@ export function clientEvent(source: EventSource, reading: TextReading, tagUser?:
  * Reads a line that no SIP library wrote (a harness line, a browser or Node error) and emits its
  * event. Shared by the three client formats.
  */
-export function pushConsoleLine(
-  source: EventSource,
-  line: ConsoleLine,
-  out: Emit,
-): LineOutcome {
+export function pushConsoleLine(source: EventSource, line: ConsoleLine, out: Emit): LineOutcome {
   const reading = readConsoleText(line.text);
   if (!isDiagnostic(reading) && !line.tagUser) return line.framed ? 'skip' : 'unparsed';
   out(clientEvent(source, reading, line.tagUser));
@@ -257,7 +253,8 @@ export function pushConsoleLine(
 // ---------------------------------------------------------------------------------------------
 
 /** A path that names exactly one user agent: `logs/agent-042.log`, `ua-17/console.txt`. */
-const PATH_USER = /(?:^|[\\/_.\s-])((?:agent|user|ua|vu|phone|softphone|client|ext|endpoint|caller)[-_#]?\d+)(?=[\\/_.\s-]|$)/gi;
+const PATH_USER =
+  /(?:^|[\\/_.\s-])((?:agent|user|ua|vu|phone|softphone|client|ext|endpoint|caller)[-_#]?\d+)(?=[\\/_.\s-]|$)/gi;
 
 export function pathNamesOneUserAgent(path: string): boolean {
   const names = new Set<string>();
@@ -322,7 +319,7 @@ export class UserCarrier {
 
   private release(emit: Emit, carry: boolean): void {
     if (this.pending.length === 0) return;
-    let current = carry ? this.pending.find((e) => e.keys.user)?.keys.user ?? this.lastUser : undefined;
+    let current = carry ? (this.pending.find((e) => e.keys.user)?.keys.user ?? this.lastUser) : undefined;
     for (const event of this.pending) {
       if (event.keys.user) current = event.keys.user;
       else if (carry && current) event.keys.user = current;
@@ -343,7 +340,7 @@ const SNIFF_CTX = utcContext();
 const FAILURE_PHRASES = new RegExp(
   [
     CHROME_FAILED.source,
-    "WebSocket is closed before the connection is established",
+    'WebSocket is closed before the connection is established',
     "Failed to (?:construct|execute '\\w+' on) 'WebSocket'",
     'Unexpected (?:server response|response code): \\d{3}',
     'ERR_INVALID_(?:CHAR|HTTP_TOKEN)|ERR_HTTP_INVALID_HEADER_VALUE',

@@ -11,7 +11,7 @@
  */
 import type { LogEvent, SipInfo, WsInfo } from '../model.js';
 import { isSipStartLine, parseSipMessage, uriUser, type SipMessage } from './sip-message.js';
-import { readClientText, wsUrlUser, type TextReading } from './text-signals.js';
+import { wsUrlUser, type TextReading } from './text-signals.js';
 import {
   ConsoleContinuation,
   UserCarrier,
@@ -73,10 +73,11 @@ export class SipDumpReader {
   accept(line: string): boolean {
     if (this.closed || this.lines.length >= MAX_DUMP_LINES) return false;
     let content = withoutColours(line);
-    if (this.options.linePrefix) {
+    const prefix = this.options.linePrefix;
+    if (prefix) {
       const unindented = content.trimStart();
-      if (unindented.startsWith(this.options.linePrefix)) content = unindented.slice(this.options.linePrefix.length);
-      else if (unindented === this.options.linePrefix.trimEnd()) content = '';
+      if (unindented.startsWith(prefix)) content = unindented.slice(prefix.length);
+      else if (unindented === prefix.trimEnd()) content = '';
       else return false;
     } else if (this.options.startsRecord(content)) {
       return false;
@@ -89,7 +90,8 @@ export class SipDumpReader {
         last = true;
       }
     }
-    if (isSourceLocation(content.trim())) last = true; // DevTools' link after a multi-line message
+    // DevTools puts its source link after a multi-line message
+    if (isSourceLocation(content.trim())) last = true;
     else if (!this.take(content)) return false;
     this.closed = last;
     return true;
@@ -133,7 +135,9 @@ export class SipDumpReader {
     const message = this.lines.length > 0 ? parseSipMessage(this.lines) : undefined;
     if (!message) {
       const keepalive = this.phase === 'start' && this.blankLines > 0;
-      const reading: TextReading = keepalive ? { kind: 'info', signal: 'keepalive', keys: {} } : { kind: 'info', keys: {} };
+      const reading: TextReading = keepalive
+        ? { kind: 'info', signal: 'keepalive', keys: {} }
+        : { kind: 'info', keys: {} };
       return clientEvent(head, reading, head.tagUser);
     }
     const event = clientEvent(head, { kind: message.isRequest ? 'sip-request' : 'sip-response', keys: {} });
@@ -281,9 +285,14 @@ const JSSIP_RULES: Rule[] = [
   // jssip-node-websocket
   [
     /^WebSocket connecting \[url:"([^"]*)"\]/,
-    (m) => ({ reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) } }),
+    (m) => ({
+      reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) },
+    }),
   ],
-  [/^WebSocket open \[url:"([^"]*)"\]/, (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } })],
+  [
+    /^WebSocket open \[url:"([^"]*)"\]/,
+    (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } }),
+  ],
   [
     /^WebSocket closed \[url:"([^"]*)", code:(\d+|undefined), reason:"(.*)", wasClean:(true|false|undefined)\]/,
     (m) => {
@@ -294,13 +303,21 @@ const JSSIP_RULES: Rule[] = [
       return { reading: { kind: 'ws-close', signal: 'ws-close', keys: keysOf(m[1]), ws } };
     },
   ],
-  [/^WebSocket error \[url:"([^"]*)"\]/, (m) => ({ reading: { kind: 'error', keys: keysOf(m[1]), ws: url(m[1]) } })],
+  [
+    /^WebSocket error \[url:"([^"]*)"\]/,
+    (m) => ({ reading: { kind: 'error', keys: keysOf(m[1]), ws: url(m[1]) } }),
+  ],
   // JsSIP WebSocketInterface and Transport
   [
     /^connecting to WebSocket (\S+)/,
-    (m) => ({ reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) } }),
+    (m) => ({
+      reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) },
+    }),
   ],
-  [/^WebSocket (\S+) connected$/, (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } })],
+  [
+    /^WebSocket (\S+) connected$/,
+    (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } }),
+  ],
   [
     // JsSIP always follows an unclean close with "abrupt disconnection": alone, the close was clean
     /^WebSocket (\S+) closed$/,
@@ -319,7 +336,10 @@ const JSSIP_RULES: Rule[] = [
   ],
   [
     /^WebSocket abrupt disconnection/,
-    () => ({ reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { closeCode: 1006, wasClean: false } }, step: 'then' }),
+    () => ({
+      reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { closeCode: 1006, wasClean: false } },
+      step: 'then',
+    }),
   ],
   [/^WebSocket (?:\S+ error\b|connection error\b)/, () => ({ reading: { kind: 'error', keys: {} } })],
   [/^invalid WebSocket URI\b/, () => ({ reading: { kind: 'config', signal: 'bad-url', keys: {} } })],
@@ -335,7 +355,10 @@ const JSSIP_RULES: Rule[] = [
     /^received message with (?:double-)?CRLF Keep Alive (?:request|response)/,
     () => ({ reading: { kind: 'info', signal: 'keepalive', keys: {} } }),
   ],
-  [/^Timer F expired for transaction\b/, () => ({ reading: { kind: 'timeout', signal: 'transaction-timeout', keys: {} } })],
+  [
+    /^Timer F expired for transaction\b/,
+    () => ({ reading: { kind: 'timeout', signal: 'transaction-timeout', keys: {} } }),
+  ],
   [
     /^(?:transport error occurred, deleting transaction|unable to send message, |send\(\) \| unable to send message)/,
     () => ({ reading: { kind: 'error', keys: {} } }),
@@ -355,12 +378,8 @@ function readJsSipMessage(line: LibraryLine): JsSipReading | undefined {
     const m = pattern.exec(line.message);
     if (m) return read(m);
   }
-  // Anything else the library says counts only when it states something the shared reader knows.
-  const reading = readClientText(line.message);
-  if (reading.signal) {
-    const wsUrl = reading.ws?.url;
-    return { reading: { ...reading, keys: wsUrl ? keysOf(wsUrl) : {} } };
-  }
+  // The rest is read by its level only: free-text reading of library lines misfires
+  // ("WebSocket wss://… is already connected" is no new open).
   if (/:ERROR(?::|$)/.test(line.namespace)) return { reading: { kind: 'error', keys: {} } };
   return undefined;
 }
@@ -382,7 +401,9 @@ export function startsConsoleRecord(line: string, ctx: ParseContext): boolean {
 
 function startsJsSipRecord(line: string, ctx: ParseContext): boolean {
   const text = line.trimStart();
-  return text.startsWith('JsSIP') || text.startsWith('jssip-node-websocket') || startsConsoleRecord(text, ctx);
+  return (
+    text.startsWith('JsSIP') || text.startsWith('jssip-node-websocket') || startsConsoleRecord(text, ctx)
+  );
 }
 
 const SNIFF_CTX = utcContext();
@@ -392,7 +413,7 @@ export const jssip: LogFormat = {
   role: 'client',
   description:
     'JsSIP debug output (Node ISO or RFC 1123 prefix, browser +Nms, DevTools files, legacy "JsSIP | MODULE |"), ' +
-    'jssip-node-websocket lines and SIP message dumps, interleaved with the harness\'s own lines',
+    "jssip-node-websocket lines and SIP message dumps, interleaved with the harness's own lines",
   samples: [
     {
       line: 'jssip-2.0.2.min.js?v=1470648823940:15 JsSIP:WebSocketInterface send() +0ms',

@@ -10,7 +10,7 @@
  */
 import type { SipInfo, WsInfo } from '../model.js';
 import { uriUser } from './sip-message.js';
-import { readClientText, wsUrlUser, type TextReading } from './text-signals.js';
+import { wsUrlUser, type TextReading } from './text-signals.js';
 import {
   ConsoleContinuation,
   UserCarrier,
@@ -61,17 +61,33 @@ const url = (value: string): WsInfo => ({ url: value });
 
 /** SIP.js 0.15+ and pre-0.15 messages (client-formats.md §1.2). */
 const SIPJS_RULES: Rule[] = [
-  [/^Connecting (wss?:\/\/\S+)/, (m) => ({ reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) } })],
+  [
+    /^Connecting (wss?:\/\/\S+)/,
+    (m) => ({
+      reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) },
+    }),
+  ],
   [
     /^connecting to WebSocket (wss?:\/\/\S+)/, // before 0.15
-    (m) => ({ reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) } }),
+    (m) => ({
+      reading: { kind: 'ws-handshake', signal: 'ws-connecting', keys: keysOf(m[1]), ws: url(m[1]) },
+    }),
   ],
-  [/^WebSocket opened (\S+)/, (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } })],
-  [/^WebSocket (wss?:\/\/\S+) connected$/, (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } })],
+  [
+    /^WebSocket opened (\S+)/,
+    (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } }),
+  ],
+  [
+    /^WebSocket (wss?:\/\/\S+) connected$/,
+    (m) => ({ reading: { kind: 'ws-open', signal: 'ws-open', keys: keysOf(m[1]), ws: url(m[1]) } }),
+  ],
   [
     // the warning comes first, the line with the code right after it: one close
     /^WebSocket closed unexpectedly/,
-    () => ({ reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { wasClean: false } }, step: 'first' }),
+    () => ({
+      reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { wasClean: false } },
+      step: 'first',
+    }),
   ],
   [
     /^WebSocket closed (\S+) \(code: (\d+|undefined)\)/,
@@ -84,16 +100,24 @@ const SIPJS_RULES: Rule[] = [
   ],
   [
     /^WebSocket disconnected \(code: (\d+)\)/, // before 0.15
-    (m) => ({ reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { closeCode: Number(m[1]) } }, step: 'first' }),
+    (m) => ({
+      reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { closeCode: Number(m[1]) } },
+      step: 'first',
+    }),
   ],
   [
     /^WebSocket abrupt disconnection/,
-    () => ({ reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { closeCode: 1006, wasClean: false } }, step: 'then' }),
+    () => ({
+      reading: { kind: 'ws-close', signal: 'ws-close', keys: {}, ws: { closeCode: 1006, wasClean: false } },
+      step: 'then',
+    }),
   ],
   [/^WebSocket (?:error occurred|construction failed)/, () => ({ reading: { kind: 'error', keys: {} } })],
   [
     /^Connect timed out\. Exceeded time set in configuration\.connectionTimeout: (\d+(?:\.\d+)?)s/,
-    (m) => ({ reading: { kind: 'timeout', signal: 'client-timeout', keys: {}, timeoutMs: Number(m[1]) * 1000 } }),
+    (m) => ({
+      reading: { kind: 'timeout', signal: 'client-timeout', keys: {}, timeoutMs: Number(m[1]) * 1000 },
+    }),
   ],
   [
     /^User agent client request (?:transport error|timed out)\. Generating internal (\d{3})(?: ([A-Za-z ]{1,60}))?/,
@@ -114,7 +138,10 @@ const SIPJS_RULES: Rule[] = [
       },
     }),
   ],
-  [/^Registration transitioned to state Registered\b/, () => ({ reading: { kind: 'info', signal: 'registered', keys: {} } })],
+  [
+    /^Registration transitioned to state Registered\b/,
+    () => ({ reading: { kind: 'info', signal: 'registered', keys: {} } }),
+  ],
   [
     /^(?:Starting|Stopping) (sips?:\S+)/,
     (m) => {
@@ -125,20 +152,31 @@ const SIPJS_RULES: Rule[] = [
   [
     /^Reconnection attempt \d+ of \d+ - trying(?: in (\d+(?:\.\d+)?) seconds)?/,
     (m) => ({
-      reading: { kind: 'info', signal: 'reconnect', keys: {}, retryDelayMs: m[1] ? Number(m[1]) * 1000 : undefined },
+      reading: {
+        kind: 'info',
+        signal: 'reconnect',
+        keys: {},
+        retryDelayMs: m[1] ? Number(m[1]) * 1000 : undefined,
+      },
     }),
   ],
   [
     /^next connection attempt in (\d+) seconds/, // before 0.15
     (m) => ({ reading: { kind: 'info', signal: 'reconnect', keys: {}, retryDelayMs: Number(m[1]) * 1000 } }),
   ],
-  [/^Received WebSocket message with CRLF Keep Alive response/, () => ({ reading: { kind: 'info', signal: 'keepalive', keys: {} } })],
+  [
+    /^Received WebSocket message with CRLF Keep Alive response/,
+    () => ({ reading: { kind: 'info', signal: 'keepalive', keys: {} } }),
+  ],
   [
     // the options the client really passed: stale config that may be ignored or remapped
     /\boption "[^"]{1,64}" (?:as )?has apparently been specified and has been deprecated|\bdeprecated\b/i,
     () => ({ reading: { kind: 'config', keys: {} } }),
   ],
-  [/^Invalid (?:scheme in )?WebSocket Server URL/, () => ({ reading: { kind: 'config', signal: 'bad-url', keys: {} } })],
+  [
+    /^Invalid (?:scheme in )?WebSocket Server URL/,
+    () => ({ reading: { kind: 'config', signal: 'bad-url', keys: {} } }),
+  ],
   [
     /^(?:Transport error occurred in |An attempt was made to send a REGISTER request while a prior one was still in progress|Maximum reconnection attempts reached|Reconnection maximum attempts reached)/,
     () => ({ reading: { kind: 'error', keys: {} } }),
@@ -150,10 +188,9 @@ function readSipJsContent(content: string): SipJsReading | undefined {
     const m = pattern.exec(content);
     if (m) return read(m);
   }
-  const reading = readClientText(content);
-  if (!reading.signal) return undefined;
-  const wsUrl = reading.ws?.url;
-  return { reading: { ...reading, keys: wsUrl ? keysOf(wsUrl) : {} } };
+  // Free-text reading of the other library lines misfires ("Transitioned from Connecting to Connected"
+  // is no second open, "Reconnection attempt 1 of 3 - failed" no second attempt): they say nothing.
+  return undefined;
 }
 
 /** A `Failed to register` this close after a `Generating internal N` with the same N is that status. */
@@ -250,7 +287,11 @@ export const sipjs: LogFormat = {
       if (event.signal === 'internal-status' && event.sip?.status !== undefined) {
         lastInternal = { status: event.sip.status, lineNo };
       } else if (event.signal === 'registration-failed' && event.sip) {
-        if (lastInternal && lastInternal.status === event.sip.status && lineNo - lastInternal.lineNo <= INTERNAL_FOLLOW_LINES) {
+        if (
+          lastInternal &&
+          lastInternal.status === event.sip.status &&
+          lineNo - lastInternal.lineNo <= INTERNAL_FOLLOW_LINES
+        ) {
           event.sip.direction = 'internal';
         }
         lastInternal = undefined;

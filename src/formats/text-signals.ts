@@ -110,11 +110,16 @@ export function readClientText(text: string): TextReading {
     return { ...r, kind: 'timeout', signal: 'client-timeout', timeoutMs: ct ? Number(ct[1]) * 1000 : undefined };
   }
 
+  if (/has been deprecated|deprecated option/i.test(text)) return { ...r, kind: 'config' };
+
   const hs = HANDSHAKE_STATUS.exec(text);
   if (hs) {
     return { ...r, kind: 'ws-handshake', signal: 'ws-handshake-failed', http: { status: Number(hs[1]), upgrade: true } };
   }
-  if (/Error during WebSocket handshake|websocket: bad handshake|closed before (?:receiving a handshake response|the connection is established)/i.test(text)) {
+  if (
+    /Error during WebSocket handshake|websocket: bad handshake|closed before (?:receiving a handshake response|the connection is established)|Error in connection establishment|can.t establish a connection to the server|\bconnect (?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b|getaddrinfo ENOTFOUND/i.test(text) ||
+    /WebSocket connection to '[^']*' failed:\s*$/.test(text)
+  ) {
     return { ...r, kind: 'ws-handshake', signal: 'ws-handshake-failed' };
   }
 
@@ -123,7 +128,7 @@ export function readClientText(text: string): TextReading {
     return { ...r, kind: 'ws-close', signal: 'app-ws-failed', ws: { ...ws, closeCode: Number(app[1]) } };
   }
 
-  const fr = /Failed to register, status code (\d{3})/.exec(text) ?? /registration ?failed\b[^\d]{0,40}?(\d{3})?/i.exec(text);
+  const fr = /Failed to register, status code (\d{3})/.exec(text) ?? /registration ?failed\b(?:[^\d]{0,40}?(\d{3}))?/i.exec(text);
   if (fr) {
     return {
       ...r,
@@ -134,6 +139,12 @@ export function readClientText(text: string): TextReading {
   }
   if (/\b(?:registered|registration (?:succeeded|successful|ok))\b/i.test(text) && !/\bun-?registered\b|not registered/i.test(text)) {
     return { ...r, kind: 'info', signal: 'registered' };
+  }
+
+  const closedWithCode = /\bclosed\b[^\n]{0,200}?\(code:\s*(\d{4})\)/i.exec(text);
+  if (closedWithCode) {
+    const code = Number(closedWithCode[1]);
+    return { ...r, kind: 'ws-close', signal: 'ws-close', ws: { ...ws, closeCode: code, wasClean: code !== 1006 } };
   }
 
   if (/reconnect|reconnection attempt|next connection attempt|retrying/i.test(text)) {
@@ -157,10 +168,10 @@ export function readClientText(text: string): TextReading {
   if (/Timer F expired|Request Timeout|transaction timed? ?out/i.test(text)) {
     return { ...r, kind: 'timeout', signal: 'transaction-timeout' };
   }
-  if (/keep-?alive|\bping\b|\bpong\b/i.test(text) && !/no keep-?alive|keep-?alive(?:s)? (?:off|disabled)/i.test(text)) {
+  if (/keep[- ]?alive|\bping\b|\bpong\b/i.test(text) && !/no keep[- ]?alive|keep[- ]?alive(?:s)? (?:off|disabled)/i.test(text)) {
     return { ...r, kind: 'info', signal: 'keepalive' };
   }
-  if (/\b(?:connected|websocket open(?:ed)?|connection open(?:ed)?|onopen)\b/i.test(text) && !/not connected|disconnected/i.test(lower)) {
+  if (/\b(?:connected|websocket open(?:ed)?|connection open(?:ed)?|onopen)\b/i.test(text) && !/not connected|disconnect|already connected|transitioned from connected/i.test(lower)) {
     return { ...r, kind: 'ws-open', signal: 'ws-open' };
   }
   if (/\bconnecting to\b|\bconnecting\b.*wss?:|\bnew WebSocket\b/i.test(text)) {

@@ -333,11 +333,13 @@ export class HaproxyEdge implements Edge {
 
   private served(conn: WsConnection, tEnd: number, status: number, bytes: number, state: string, serverTime: number): string {
     const { request, connect } = conn.timers;
+    // Ta covers the request, connect and response phases at least
+    const total = Math.max(Math.round(tEnd - conn.acceptedAt), request + connect + Math.max(0, serverTime));
     return this.line(tEnd, conn, {
       frontend: 'fe_ws~',
       backend: 'be_sbc',
       server: 'sbc1',
-      timers: [request, 0, connect, serverTime, Math.max(0, Math.round(tEnd - conn.acceptedAt))],
+      timers: [request, 0, connect, serverTime, total],
       status,
       bytes,
       state,

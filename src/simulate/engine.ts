@@ -93,9 +93,7 @@ export async function runScenario(world: World, users: UserSpec[], sinks: Partia
   const edge = createEdge(world);
   const client = createClient(world.opts.client);
   const sbc = new KamailioLog(world);
-  const noise = new NoiseSource(world, edge, sbc, new Prng(mixSeed(world.opts.seed, 0x0015e)));
-  const noiseRng = new Prng(mixSeed(world.opts.seed, 0x0015f));
-  const noiseChance = world.opts.noise / 100;
+  const noise = new NoiseSource(world, edge, sbc, new Prng(mixSeed(world.opts.seed, 0x0015e)), world.opts.noise / 100);
   const allSinks = Object.values(sinks).filter((s): s is LogSink => s !== undefined);
 
   const heap = new MinHeap<Runner>((a, b) => a.key < b.key || (a.key === b.key && a.spec.index < b.spec.index));
@@ -109,11 +107,7 @@ export async function runScenario(world: World, users: UserSpec[], sinks: Partia
     const sink = sinks[emission.file];
     if (sink === undefined) return;
     sink.write(emission.lines);
-    if (noiseChance <= 0) return;
-    for (let i = 0; i < emission.lines.length; i++) {
-      if (!noiseRng.chance(noiseChance)) continue;
-      for (const extra of noise.linesFor(emission.file, emission.t)) sinks[extra.file]?.write(extra.lines);
-    }
+    for (const extra of noise.after(emission.file, emission.t, emission.lines.length)) sinks[extra.file]?.write(extra.lines);
   };
 
   for (let runner = heap.pop(); runner !== undefined; runner = heap.pop()) {

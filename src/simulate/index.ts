@@ -3,7 +3,7 @@
  * nginx or HAProxy edge, JsSIP or SIP.js harness), each user failing (or not) for a planted
  * cause, plus the ground truth. Line shapes follow the reference notes, not any logdiag parser.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogSink, runScenario, type UserSpec } from './engine.js';
 import {
@@ -40,6 +40,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
   const users = planUsers(world);
 
   await mkdir(opts.outDir, { recursive: true });
+  // an nginx error log left by an earlier run would pass for this scenario's
+  if (opts.lb !== 'nginx') await rm(join(opts.outDir, FILE_NAMES.lbError), { force: true });
   const files: LogFile[] = opts.lb === 'nginx' ? ['sbc', 'lb', 'lbError', 'client'] : ['sbc', 'lb', 'client'];
   const sinks: Partial<Record<LogFile, LogSink>> = {};
   for (const file of files) sinks[file] = new LogSink(join(opts.outDir, FILE_NAMES[file]));

@@ -8,7 +8,7 @@ export type TrueOutcome = 'healthy' | PlantedCause;
 /** The concrete story shapes behind each cause (the mechanism, not just the symptom). */
 export const CAUSE_VARIANTS = {
   'sbc-throttling': ['ratelimit', 'pipelimit', 'pike'],
-  'edge-rate-limit': ['limit-req'],
+  'edge-rate-limit': ['limiter'],
   'idle-timeout': ['no-keepalive'],
   'client-misconfig': ['no-subprotocol', 'malformed-header', 'bad-path-storm', 'bad-path'],
   'upstream-timeout': ['edge-504', 'sip-504'],

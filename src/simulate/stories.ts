@@ -71,7 +71,7 @@ const HEALTHY_HEADER_SHARE = 0.2;
 
 export const DEFAULT_VARIANT_WEIGHTS: { [C in PlantedCause]: Record<(typeof CAUSE_VARIANTS)[C][number], number> } = {
   'sbc-throttling': { ratelimit: 0.45, pipelimit: 0.25, pike: 0.3 },
-  'edge-rate-limit': { 'limit-req': 1 },
+  'edge-rate-limit': { limiter: 1 },
   'idle-timeout': { 'no-keepalive': 1 },
   'client-misconfig': { 'no-subprotocol': 0.35, 'malformed-header': 0.3, 'bad-path-storm': 0.25, 'bad-path': 0.1 },
   'upstream-timeout': { 'edge-504': 0.5, 'sip-504': 0.5 },
@@ -223,8 +223,13 @@ export function* userStory(a: Agent): Story {
     a.client.note(a, t, `giving up after ${attempt} connection attempts`);
   }
   // the harness stops every UA at the end of the test, connected or not
-  yield a.stopMs;
-  a.client.stopping(a, a.stopMs);
+  a.client.stopping(a, yield* wait(a, a.stopMs));
+}
+
+/** Continues at `t`, or now if `t` has already passed (a transaction may run past the stop). */
+function* wait(a: Agent, t: number): Generator<number, number, void> {
+  yield t;
+  return Math.max(t, a.floor);
 }
 
 /** An upgrade that does not end in 101; returns when the client has seen the failure. */
@@ -316,27 +321,30 @@ function* tunnel(a: Agent, plan: Plan, conn: WsConnection): Generator<number, Tu
     const idleCut = conn.lastActivity + world.idleTimeoutMs + a.rng.int(1, 20);
     const nextKeepAlive =
       a.keepAlive && registeredAt !== null ? conn.lastActivity + world.keepAliveMs + a.rng.int(0, 400) : Infinity;
-    const next = Math.min(idleCut, nextKeepAlive, nextRefresh, a.stopMs);
-    if (next === a.stopMs) {
-      yield* stop(a, conn, registeredAt !== null);
-      return { t: a.stopMs, stopped: true };
+    // the harness lets a transaction in flight finish before it stops the UA
+    const stopAt = Math.max(a.stopMs, t);
+    const next = Math.min(idleCut, nextKeepAlive, nextRefresh, stopAt);
+    if (next === stopAt) {
+      yield* stop(a, conn, registeredAt !== null, stopAt);
+      return { t: stopAt, stopped: true };
     }
-    yield next;
+    const now = yield* wait(a, next);
     if (next === idleCut) {
-      a.edge.tunnelClosed(a, conn, idleCut, 'idle-timeout');
+      a.edge.tunnelClosed(a, conn, now, 'idle-timeout');
       const peer = sbcPeer(conn);
-      const atSbcCut = idleCut + a.upstreamHop();
+      const atSbcCut = now + a.upstreamHop();
       a.emit('sbc', atSbcCut, a.sbc.tcpReadReset(atSbcCut, conn.sbcPid, peer, a.pointer(), a.pointer()));
-      const seen = idleCut + a.clientHop();
+      const seen = now + a.clientHop();
       a.client.connectionLost(a, seen);
       world.stats.wsOpen--;
       if (registeredAt !== null) world.stats.registered--;
       return { t: seen, stopped: false };
     }
     if (next === nextKeepAlive) {
-      keepAlive(a, conn, next);
+      t = keepAlive(a, conn, now);
     } else {
-      const refresh = registerTransaction(a, conn, next, NORMAL, expires);
+      const refresh = registerTransaction(a, conn, now, NORMAL, expires);
+      t = refresh.t;
       if (refresh.failure === undefined) {
         nextRefresh = refresh.t + (expires - 5) * 1000;
       } else {
@@ -348,9 +356,8 @@ function* tunnel(a: Agent, plan: Plan, conn: WsConnection): Generator<number, Tu
 }
 
 /** End of test: the harness stops the UA (un-REGISTER if registered) and closes the socket with 1000. */
-function* stop(a: Agent, conn: WsConnection, registered: boolean): Generator<number, void, void> {
-  let t = a.stopMs;
-  yield t;
+function* stop(a: Agent, conn: WsConnection, registered: boolean, at: number): Generator<number, void, void> {
+  let t = yield* wait(a, at);
   a.client.stopping(a, t);
   if (registered) {
     const result = registerTransaction(a, conn, t, NORMAL, 0);
@@ -373,12 +380,13 @@ function sbcPeer(conn: WsConnection): PeerAddress {
 }
 
 /** CRLF keep-alive: the client writes "\r\n\r\n", Kamailio answers "\r\n" (nothing logged server side). */
-function keepAlive(a: Agent, conn: WsConnection, t: number): void {
+function keepAlive(a: Agent, conn: WsConnection, t: number): number {
   a.client.keepAliveSent(a, t);
   const answered = t + 2 * a.clientHop() + 2 * a.upstreamHop();
   conn.bytesToClient += frameBytes('\r\n');
   conn.lastActivity = answered;
   a.client.keepAliveAnswered(a, answered);
+  return answered;
 }
 
 interface TransactionResult {

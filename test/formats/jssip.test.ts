@@ -6,7 +6,10 @@ import { utcContext } from '../../src/formats/time.js';
 import type { LineOutcome } from '../../src/formats/types.js';
 import type { LogEvent } from '../../src/model.js';
 
-function parse(lines: readonly string[], path = 'client.log'): { events: LogEvent[]; outcomes: LineOutcome[] } {
+function parse(
+  lines: readonly string[],
+  path = 'client.log',
+): { events: LogEvent[]; outcomes: LineOutcome[] } {
   const parser = jssip.createParser(utcContext(2026, 2, path));
   const events: LogEvent[] = [];
   const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
@@ -59,8 +62,14 @@ describe('jssip sniff', () => {
 
   it('recognises the RFC 1123 and jssip-node-websocket variants', () => {
     // observed-on-real-servers.md: jssip-node-websocket's debug prints RFC 1123 dates
-    expect(jssip.sniff('Tue, 24 Nov 2026 00:44:12 GMT JsSIP:Transport connect()')).toBeGreaterThanOrEqual(0.8);
-    expect(jssip.sniff('Tue, 24 Nov 2026 00:44:12 GMT jssip-node-websocket WebSocket open [url:"wss://sbc.example.com/ws"]')).toBeGreaterThanOrEqual(0.8);
+    expect(jssip.sniff('Tue, 24 Nov 2026 00:44:12 GMT JsSIP:Transport connect()')).toBeGreaterThanOrEqual(
+      0.8,
+    );
+    expect(
+      jssip.sniff(
+        'Tue, 24 Nov 2026 00:44:12 GMT jssip-node-websocket WebSocket open [url:"wss://sbc.example.com/ws"]',
+      ),
+    ).toBeGreaterThanOrEqual(0.8);
   });
 
   it('does not claim SBC, load-balancer or harness lines', () => {
@@ -84,14 +93,18 @@ describe('jssip timestamps', () => {
 
   it('reads the RFC 1123 prefix at 1 s resolution', () => {
     // observed-on-real-servers.md (jssip-node-websocket's bundled debug)
-    const event = parseOne('Tue, 24 Nov 2026 00:44:12 GMT jssip-node-websocket WebSocket open [url:"wss://sbc.example.com/ws"]');
+    const event = parseOne(
+      'Tue, 24 Nov 2026 00:44:12 GMT jssip-node-websocket WebSocket open [url:"wss://sbc.example.com/ws"]',
+    );
     expect(event.ts).toBe(Date.UTC(2026, 10, 24, 0, 44, 12));
     expect(event.signal).toBe('ws-open');
   });
 
   it('leaves browser lines without a time at NaN, and carries a time seen earlier forward', () => {
     // versatica/JsSIP#396
-    const alone = parseOne('jssip-2.0.2.min.js?v=1470648823940:15 JsSIP:WebSocketInterface WebSocket abrupt disconnection +0ms');
+    const alone = parseOne(
+      'jssip-2.0.2.min.js?v=1470648823940:15 JsSIP:WebSocketInterface WebSocket abrupt disconnection +0ms',
+    );
     expect(alone.ts).toBeNaN();
     const { events } = parse([
       '2026-11-24T00:44:12.001Z [agent-042] starting',
@@ -134,22 +147,54 @@ describe('jssip library messages', () => {
 
   it('maps the template table of client-formats.md §1.1', () => {
     const ts = '2026-11-24T00:44:12.000Z ';
-    const connecting = parseOne(`${ts}JsSIP:WebSocketInterface connecting to WebSocket wss://sbc.example.com/ws?user=agent-042`);
-    expect(connecting).toMatchObject({ kind: 'ws-handshake', signal: 'ws-connecting', keys: { user: 'agent-042' } });
+    const connecting = parseOne(
+      `${ts}JsSIP:WebSocketInterface connecting to WebSocket wss://sbc.example.com/ws?user=agent-042`,
+    );
+    expect(connecting).toMatchObject({
+      kind: 'ws-handshake',
+      signal: 'ws-connecting',
+      keys: { user: 'agent-042' },
+    });
     expect(connecting.ws?.url).toBe('wss://sbc.example.com/ws?user=agent-042');
-    expect(parseOne(`${ts}JsSIP:WebSocketInterface WebSocket wss://sbc.example.com/ws connected`).signal).toBe('ws-open');
-    const reconnect = parseOne(`${ts}JsSIP:Transport reconnection attempt: 3. next connection attempt in 7 seconds`);
+    expect(
+      parseOne(`${ts}JsSIP:WebSocketInterface WebSocket wss://sbc.example.com/ws connected`).signal,
+    ).toBe('ws-open');
+    const reconnect = parseOne(
+      `${ts}JsSIP:Transport reconnection attempt: 3. next connection attempt in 7 seconds`,
+    );
     expect(reconnect).toMatchObject({ signal: 'reconnect', retryDelayMs: 7000 });
-    expect(parseOne(`${ts}JsSIP:Transport received message with double-CRLF Keep Alive request`).signal).toBe('keepalive');
-    expect(parseOne(`${ts}JsSIP:Transport received message with CRLF Keep Alive response`).signal).toBe('keepalive');
-    const timerF = parseOne(`${ts}JsSIP:NonInviteClientTransaction Timer F expired for transaction z9hG4bK7412258`);
+    expect(parseOne(`${ts}JsSIP:Transport received message with double-CRLF Keep Alive request`).signal).toBe(
+      'keepalive',
+    );
+    expect(parseOne(`${ts}JsSIP:Transport received message with CRLF Keep Alive response`).signal).toBe(
+      'keepalive',
+    );
+    const timerF = parseOne(
+      `${ts}JsSIP:NonInviteClientTransaction Timer F expired for transaction z9hG4bK7412258`,
+    );
     expect(timerF).toMatchObject({ kind: 'timeout', signal: 'transaction-timeout' });
     const badUrl = parseOne(`${ts}JsSIP:WARN:WebSocketInterface invalid WebSocket URI: sbc.example.com/ws`);
     expect(badUrl).toMatchObject({ kind: 'config', signal: 'bad-url' });
     // versatica/JsSIP#313 (JsSIP 2.x)
-    expect(parseOne('JsSIP:Transport trying to reconnect to WebSocket xxxxxxxxx (reconnection attempt 1)').signal).toBe('reconnect');
+    expect(
+      parseOne('JsSIP:Transport trying to reconnect to WebSocket xxxxxxxxx (reconnection attempt 1)').signal,
+    ).toBe('reconnect');
     // the UA configuration dump names the AOR
-    expect(parseOne(`${ts}JsSIP:UA - uri: sip:agent-042@example.com`)).toMatchObject({ kind: 'config', keys: { user: 'agent-042' } });
+    expect(parseOne(`${ts}JsSIP:UA - uri: sip:agent-042@example.com`)).toMatchObject({
+      kind: 'config',
+      keys: { user: 'agent-042' },
+    });
+  });
+
+  it('skips library lines that only look like a signal', () => {
+    // versatica/JsSIP src/WebSocketInterface.js and src/Transport.js templates
+    const { events, outcomes } = parse([
+      '2026-11-24T00:44:12.000Z JsSIP:WebSocketInterface WebSocket wss://sbc.example.com/ws is already connected',
+      '2026-11-24T00:44:12.000Z JsSIP:Transport Transport is already connected',
+      '2026-11-24T00:44:12.000Z JsSIP:WebSocketInterface received WebSocket message',
+    ]);
+    expect(outcomes).toEqual(['skip', 'skip', 'skip']);
+    expect(events).toHaveLength(0);
   });
 
   it('reads the legacy "JsSIP | TRANSPORT |" form of versatica/JsSIP#194', () => {
@@ -162,7 +207,12 @@ describe('jssip library messages', () => {
       'JsSIP | UA | transport ws://ws1.versatica.com:10080 failed | connection state set to 2 jssip-devel.js:5320',
     ]);
     expect(outcomes).toEqual(['event', 'event', 'event', 'event', 'part', 'skip']);
-    expect(events.map((e) => e.signal)).toEqual(['ws-connecting', 'ws-handshake-failed', undefined, 'ws-close']);
+    expect(events.map((e) => e.signal)).toEqual([
+      'ws-connecting',
+      'ws-handshake-failed',
+      undefined,
+      'ws-close',
+    ]);
     expect(events[0].ws?.url).toBe('ws://ws1.versatica.com:10080');
     expect(events[1].http?.status).toBe(403);
     expect(events[3].ws).toMatchObject({ closeCode: 1006, wasClean: false });
@@ -246,10 +296,35 @@ describe('jssip message dumps', () => {
       'Call-ID: juqunfnhqt9i65cmovt3',
       ' +1ms',
     ]);
-    expect(outcomes).toEqual(['skip', 'event', 'part', 'part', 'part', 'part', 'part', 'part', 'event', 'part', 'part', 'part', 'part', 'part']);
+    expect(outcomes).toEqual([
+      'skip',
+      'event',
+      'part',
+      'part',
+      'part',
+      'part',
+      'part',
+      'part',
+      'event',
+      'part',
+      'part',
+      'part',
+      'part',
+      'part',
+    ]);
     expect(events).toHaveLength(2);
-    expect(events[0]).toMatchObject({ kind: 'sip-request', line: 2, keys: { callId: 'juqunfnhqt9i65cmovt3' }, sip: { method: 'BYE', cseq: 1, direction: 'received' } });
-    expect(events[1]).toMatchObject({ kind: 'sip-response', line: 9, keys: { callId: 'juqunfnhqt9i65cmovt3' }, sip: { status: 200, direction: 'sent' } });
+    expect(events[0]).toMatchObject({
+      kind: 'sip-request',
+      line: 2,
+      keys: { callId: 'juqunfnhqt9i65cmovt3' },
+      sip: { method: 'BYE', cseq: 1, direction: 'received' },
+    });
+    expect(events[1]).toMatchObject({
+      kind: 'sip-response',
+      line: 9,
+      keys: { callId: 'juqunfnhqt9i65cmovt3' },
+      sip: { status: 200, direction: 'sent' },
+    });
   });
 
   it('takes the UA user from From for its own requests and To for requests it receives', () => {
@@ -274,7 +349,12 @@ describe('jssip message dumps', () => {
       '',
     ]);
     expect(events.map((e) => e.keys.user)).toEqual(['agent-042', 'agent-042']);
-    expect(events[1].sip).toMatchObject({ status: 180, method: 'INVITE', fromUser: 'agent-042', toUser: '1000' });
+    expect(events[1].sip).toMatchObject({
+      status: 180,
+      method: 'INVITE',
+      fromUser: 'agent-042',
+      toUser: '1000',
+    });
   });
 
   it('counts a body by Content-Length and ends the dump after it', () => {
@@ -315,7 +395,12 @@ describe('jssip message dumps', () => {
   });
 
   it('flushes a dump still open at the end of the input', () => {
-    const { events } = parse(['2026-11-24T00:44:12.101Z JsSIP:Transport sending message:', '', 'REGISTER sip:example.com SIP/2.0', 'Call-ID: last-1']);
+    const { events } = parse([
+      '2026-11-24T00:44:12.101Z JsSIP:Transport sending message:',
+      '',
+      'REGISTER sip:example.com SIP/2.0',
+      'Call-ID: last-1',
+    ]);
     expect(events).toHaveLength(1);
     expect(events[0].keys.callId).toBe('last-1');
   });
@@ -337,10 +422,34 @@ describe('jssip harness lines', () => {
       '}',
       'TypeError [ERR_INVALID_CHAR]: Invalid character in header content ["X-Genesys-KeepAlive"]',
     ]);
-    expect(outcomes).toEqual(['event', 'event', 'event', 'part', 'event', 'part', 'part', 'part', 'part', 'part', 'event']);
-    expect(events[0]).toMatchObject({ signal: 'registered', keys: { user: 'agent-042' }, ts: Date.UTC(2026, 10, 24, 0, 44, 12, 1) });
-    expect(events[1]).toMatchObject({ signal: 'app-ws-failed', keys: { user: 'agent-007' }, ws: { closeCode: 1006 } });
-    expect(events[2]).toMatchObject({ kind: 'ws-handshake', signal: 'ws-handshake-failed', http: { status: 400 } });
+    expect(outcomes).toEqual([
+      'event',
+      'event',
+      'event',
+      'part',
+      'event',
+      'part',
+      'part',
+      'part',
+      'part',
+      'part',
+      'event',
+    ]);
+    expect(events[0]).toMatchObject({
+      signal: 'registered',
+      keys: { user: 'agent-042' },
+      ts: Date.UTC(2026, 10, 24, 0, 44, 12, 1),
+    });
+    expect(events[1]).toMatchObject({
+      signal: 'app-ws-failed',
+      keys: { user: 'agent-007' },
+      ws: { closeCode: 1006 },
+    });
+    expect(events[2]).toMatchObject({
+      kind: 'ws-handshake',
+      signal: 'ws-handshake-failed',
+      http: { status: 400 },
+    });
     expect(events[3].signal).toBe('conn-reset');
     expect(events[4].signal).toBe('bad-header');
   });
@@ -361,7 +470,10 @@ describe('jssip user carrying', () => {
 
   it('carries the most recent user when the path names one UA', () => {
     const { events } = parse(
-      ['2026-11-24T00:44:11.000Z JsSIP:Transport reconnection attempt: 1. next connection attempt in 2 seconds', ...oneUa],
+      [
+        '2026-11-24T00:44:11.000Z JsSIP:Transport reconnection attempt: 1. next connection attempt in 2 seconds',
+        ...oneUa,
+      ],
       'logs/agent-042/jssip.log',
     );
     expect(events.every((e) => e.keys.user === 'agent-042')).toBe(true);

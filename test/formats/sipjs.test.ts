@@ -6,7 +6,10 @@ import { utcContext } from '../../src/formats/time.js';
 import type { LineOutcome } from '../../src/formats/types.js';
 import type { LogEvent } from '../../src/model.js';
 
-function parse(lines: readonly string[], path = 'client.log'): { events: LogEvent[]; outcomes: LineOutcome[] } {
+function parse(
+  lines: readonly string[],
+  path = 'client.log',
+): { events: LogEvent[]; outcomes: LineOutcome[] } {
   const parser = sipjs.createParser(utcContext(2026, 1, path));
   const events: LogEvent[] = [];
   const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
@@ -60,12 +63,18 @@ describe('sipjs sniff', () => {
 describe('sipjs timestamps', () => {
   it('reads Date.toString() with its zone offset', () => {
     // onsip/SIP.js#860
-    expect(parseOne(`${T} | sip.Transport | WebSocket error occurred. logger-factory.js:85`).ts).toBe(T_EPOCH);
+    expect(parseOne(`${T} | sip.Transport | WebSocket error occurred. logger-factory.js:85`).ts).toBe(
+      T_EPOCH,
+    );
     // onsip/SIP.js#545: GMT-0700 (PDT)
-    const legacy = parseOne('sip-0.9.2.js:807 Fri Apr 06 2018 13:18:16 GMT-0700 (PDT) | sip.transport | connecting to WebSocket wss://sip-ws.example.com');
+    const legacy = parseOne(
+      'sip-0.9.2.js:807 Fri Apr 06 2018 13:18:16 GMT-0700 (PDT) | sip.transport | connecting to WebSocket wss://sip-ws.example.com',
+    );
     expect(legacy.ts).toBe(Date.UTC(2018, 3, 6, 20, 18, 16));
     // client-formats.md §1.2: a localized zone name
-    const localized = parseOne('Wed Jul 29 2020 16:07:53 GMT+0800 (中国标准时间) | sip.Transport | WebSocket opened wss://sbc.example.com/ws');
+    const localized = parseOne(
+      'Wed Jul 29 2020 16:07:53 GMT+0800 (中国标准时间) | sip.Transport | WebSocket opened wss://sbc.example.com/ws',
+    );
     expect(localized.ts).toBe(Date.UTC(2020, 6, 29, 8, 7, 53));
     expect(localized.signal).toBe('ws-open');
   });
@@ -89,7 +98,7 @@ describe('sipjs messages', () => {
     });
   });
 
-  it('reads the onsip/SIP.js#1016 start-up with DevTools prefixes and Chrome\'s empty failure reason', () => {
+  it("reads the onsip/SIP.js#1016 start-up with DevTools prefixes and Chrome's empty failure reason", () => {
     const { events, outcomes } = parse([
       'logger-factory.js:93 Mon Nov 21 2022 13:41:44 GMT+0100 (Central European Standard Time) | sip.UserAgent | Starting sip:anonymous.78lu1l@anonymous.invalid',
       'logger-factory.js:93 Mon Nov 21 2022 13:41:44 GMT+0100 (Central European Standard Time) | sip.Transport | Connecting wss://localhost:8080',
@@ -98,9 +107,21 @@ describe('sipjs messages', () => {
       'logger-factory.js:85 Mon Nov 21 2022 13:41:47 GMT+0100 (Central European Standard Time) | sip.Transport | WebSocket error occurred.',
     ]);
     expect(outcomes).toEqual(['event', 'event', 'skip', 'event', 'event']);
-    expect(events[0]).toMatchObject({ kind: 'info', keys: { user: 'anonymous.78lu1l' }, ts: Date.UTC(2022, 10, 21, 12, 41, 44) });
-    expect(events[1]).toMatchObject({ signal: 'ws-connecting', ws: { url: 'wss://localhost:8080' }, keys: { user: 'anonymous.78lu1l' } });
-    expect(events[2]).toMatchObject({ kind: 'ws-handshake', signal: 'ws-handshake-failed', ts: Date.UTC(2022, 10, 21, 12, 41, 44) });
+    expect(events[0]).toMatchObject({
+      kind: 'info',
+      keys: { user: 'anonymous.78lu1l' },
+      ts: Date.UTC(2022, 10, 21, 12, 41, 44),
+    });
+    expect(events[1]).toMatchObject({
+      signal: 'ws-connecting',
+      ws: { url: 'wss://localhost:8080' },
+      keys: { user: 'anonymous.78lu1l' },
+    });
+    expect(events[2]).toMatchObject({
+      kind: 'ws-handshake',
+      signal: 'ws-handshake-failed',
+      ts: Date.UTC(2022, 10, 21, 12, 41, 44),
+    });
     expect(events[3].ts).toBe(Date.UTC(2022, 10, 21, 12, 41, 47));
   });
 
@@ -114,7 +135,12 @@ describe('sipjs messages', () => {
       "sip-0.9.2.js:11715 WebSocket connection to 'wss://sip-ws.example.com/' failed: Error in connection establishment: net::ERR_NAME_NOT_RESOLVED",
     ]);
     expect(outcomes).toEqual(['event', 'part', 'skip', 'event', 'event', 'event']);
-    expect(events.map((e) => e.signal)).toEqual(['ws-close', 'reconnect', 'ws-connecting', 'ws-handshake-failed']);
+    expect(events.map((e) => e.signal)).toEqual([
+      'ws-close',
+      'reconnect',
+      'ws-connecting',
+      'ws-handshake-failed',
+    ]);
     expect(events[0].ws).toEqual({ closeCode: 1006, wasClean: false });
     expect(events[1].retryDelayMs).toBe(2000);
   });
@@ -140,7 +166,9 @@ describe('sipjs messages', () => {
   });
 
   it('reads a generated 408 as internal too', () => {
-    const event = parseOne(`${T} | sip.user-agent-client | User agent client request timed out. Generating internal 408 Request Timeout.`);
+    const event = parseOne(
+      `${T} | sip.user-agent-client | User agent client request timed out. Generating internal 408 Request Timeout.`,
+    );
     expect(event).toMatchObject({ signal: 'internal-status', sip: { status: 408, direction: 'internal' } });
   });
 
@@ -163,10 +191,18 @@ describe('sipjs messages', () => {
     expect(outcomes).toEqual(['event', ...Array(11).fill('part'), 'event']);
     expect(events[0]).toMatchObject({
       kind: 'sip-response',
-      keys: { callId: '2f7e3bc4-9d0a-4a1e-b8a2-7f8d1c0e5a11', user: 'agent-042', peer: '198.51.100.20:51744' },
+      keys: {
+        callId: '2f7e3bc4-9d0a-4a1e-b8a2-7f8d1c0e5a11',
+        user: 'agent-042',
+        peer: '198.51.100.20:51744',
+      },
       sip: { status: 503, retryAfter: 5, direction: 'received', method: 'REGISTER', cseq: 4 },
     });
-    expect(events[1]).toMatchObject({ signal: 'registration-failed', sip: { status: 503, direction: 'received' }, keys: { user: 'agent-042' } });
+    expect(events[1]).toMatchObject({
+      signal: 'registration-failed',
+      sip: { status: 503, direction: 'received' },
+      keys: { user: 'agent-042' },
+    });
   });
 
   it('reads a sent REGISTER dump and a sent CRLF keep-alive', () => {
@@ -190,27 +226,52 @@ describe('sipjs messages', () => {
       `${T} | sip.Transport | Received WebSocket message with CRLF Keep Alive response`,
     ]);
     expect(events.map((e) => e.kind)).toEqual(['sip-request', 'info', 'info']);
-    expect(events[0]).toMatchObject({ keys: { callId: 'reg-042', user: 'agent-042' }, sip: { method: 'REGISTER', direction: 'sent' } });
+    expect(events[0]).toMatchObject({
+      keys: { callId: 'reg-042', user: 'agent-042' },
+      sip: { method: 'REGISTER', direction: 'sent' },
+    });
     expect(events[1].signal).toBe('keepalive');
     expect(events[2].signal).toBe('keepalive');
   });
 
   it('maps the transport, user agent and registerer messages of client-formats.md §1.2', () => {
-    const timeout = parseOne(`${T} | sip.Transport | Connect timed out. Exceeded time set in configuration.connectionTimeout: 5s.`);
+    const timeout = parseOne(
+      `${T} | sip.Transport | Connect timed out. Exceeded time set in configuration.connectionTimeout: 5s.`,
+    );
     expect(timeout).toMatchObject({ kind: 'timeout', signal: 'client-timeout', timeoutMs: 5000 });
-    const reconnect = parseOne(`${T} | sip.SessionManager | Reconnection attempt 2 of 3 - trying in 4 seconds`);
+    const reconnect = parseOne(
+      `${T} | sip.SessionManager | Reconnection attempt 2 of 3 - trying in 4 seconds`,
+    );
     expect(reconnect).toMatchObject({ signal: 'reconnect', retryDelayMs: 4000 });
     const immediate = parseOne(`${T} | sip.UserAgent | Reconnection attempt 1 of 3 - trying`);
     expect(immediate.signal).toBe('reconnect');
     expect(immediate.retryDelayMs).toBeUndefined();
-    expect(parseOne(`${T} | sip.Registerer | Registration transitioned to state Registered`).signal).toBe('registered');
-    expect(parse([`${T} | sip.Registerer | Registration transitioned to state Unregistered`]).events).toHaveLength(0);
+    expect(parseOne(`${T} | sip.Registerer | Registration transitioned to state Registered`).signal).toBe(
+      'registered',
+    );
+    expect(
+      parse([`${T} | sip.Registerer | Registration transitioned to state Unregistered`]).events,
+    ).toHaveLength(0);
     const deprecated = parseOne(
       `${T} | sip.Transport | The transport option "maxReconnectionAttempts" as has apparently been specified and has been deprecated. It will no longer be available starting with SIP.js release 0.16.0. Please update accordingly.`,
     );
     expect(deprecated.kind).toBe('config');
     expect(deprecated.signal).toBeUndefined();
-    expect(parseOne(`${T} | sip.Transport | Invalid WebSocket Server URL "sbc.example.com/ws"`).signal).toBe('bad-url');
+    expect(parseOne(`${T} | sip.Transport | Invalid WebSocket Server URL "sbc.example.com/ws"`).signal).toBe(
+      'bad-url',
+    );
+  });
+
+  it('skips state transitions and attempt outcomes that only look like signals', () => {
+    // onsip/SIP.js src/platform/web/transport/transport.ts and src/api/user-agent.ts templates
+    const { events, outcomes } = parse([
+      `${T} | sip.Transport | Transitioned from Connecting to Connected`,
+      `${T} | sip.Transport | Transitioned from Connected to Disconnecting`,
+      `${T} | sip.UserAgent | Reconnection attempt 1 of 3 - failed`,
+      `${T} | sip.UserAgent | Reconnection attempt 2 of 3 - succeeded`,
+    ]);
+    expect(outcomes).toEqual(['skip', 'skip', 'skip', 'skip']);
+    expect(events).toHaveLength(0);
   });
 
   it('reads the app lines around SIP.js with the shared console reader', () => {
