@@ -9,6 +9,7 @@ import { FORMATS } from './formats/index.js';
 import { expandInputs, openLines } from './ingest/sources.js';
 import { CAUSES, type CauseId, type Report } from './model.js';
 import { REPORTERS, type ReporterName } from './report/index.js';
+import { parseCauseMix, SAMPLE_SCENARIOS, simulate, type SimulateOptions } from './simulate/index.js';
 import { VERSION } from './version.js';
 
 export class UsageError extends Error {}
@@ -134,10 +135,111 @@ async function runDetect(paths: string[]): Promise<number> {
     if (d.format) process.stdout.write(`${source.path}: ${d.format.name} [${d.format.role}] confidence ${d.confidence}${runner}\n`);
     else {
       unknown++;
-      process.stdout.write(`${source.path}: unknown${runner}; first line: ${JSON.stringify(d.firstLine ?? '')}\n`);
+      const closest = d.runnerUp ? ` (closest: ${d.runnerUp.name}, ${d.runnerUp.confidence})` : '';
+      process.stdout.write(`${source.path}: unknown${closest}; first line: ${JSON.stringify(d.firstLine ?? '')}\n`);
     }
   }
   return unknown > 0 ? 1 : 0;
+}
+
+interface SimulateFlags {
+  out: string;
+  scenario?: string;
+  users?: string;
+  duration?: string;
+  ramp?: string;
+  causes?: string;
+  sbc?: string;
+  lb?: string;
+  client?: string;
+  seed?: string;
+  skew: Map<string, string>;
+  noise?: string;
+  idleTimeout?: string;
+  start?: string;
+}
+
+function positiveNumber(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name} ${text}: not a non-negative number`);
+  return n;
+}
+
+function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${name} ${text}: use one of ${allowed.join(', ')}`);
+  return text as T;
+}
+
+async function runSimulate(flags: SimulateFlags): Promise<number> {
+  let base: Omit<SimulateOptions, 'outDir'>;
+  if (flags.scenario) {
+    const sample = SAMPLE_SCENARIOS.find((s) => s.name === flags.scenario);
+    if (!sample) throw new UsageError(`--scenario ${flags.scenario}: use one of ${SAMPLE_SCENARIOS.map((s) => s.name).join(', ')}`);
+    base = sample.options;
+  } else {
+    base = {
+      users: 100,
+      durationSec: 300,
+      rampSec: 60,
+      causes: { 'sbc-throttling': 0.2, 'idle-timeout': 0.1 },
+      sbc: 'kamailio',
+      lb: 'nginx',
+      client: 'jssip',
+      seed: 1,
+      skewMs: { sbc: 0, lb: 0, client: 0 },
+      noise: 5,
+      idleTimeoutSec: 60,
+      start: new Date('2026-11-24T10:00:00.000Z'),
+    };
+  }
+  let causes = base.causes;
+  if (flags.causes !== undefined) {
+    try {
+      causes = parseCauseMix(flags.causes);
+    } catch (err) {
+      throw new UsageError(`--causes: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const skewMs = { ...base.skewMs };
+  for (const [role, ms] of flags.skew) {
+    if (role !== 'sbc' && role !== 'lb' && role !== 'client') throw new UsageError(`--skew ${role}=${ms}: the role must be sbc, lb or client`);
+    skewMs[role] = positiveOrSigned(ms, `--skew ${role}`);
+  }
+  const start = flags.start !== undefined ? new Date(flags.start) : base.start;
+  if (Number.isNaN(start.getTime())) throw new UsageError(`--start ${flags.start}: not an ISO time`);
+  const options: SimulateOptions = {
+    ...base,
+    outDir: flags.out,
+    users: Math.round(positiveNumber('--users', flags.users, base.users)),
+    durationSec: positiveNumber('--duration', flags.duration, base.durationSec),
+    rampSec: positiveNumber('--ramp', flags.ramp, base.rampSec),
+    causes,
+    sbc: oneOf('--sbc', flags.sbc, ['kamailio'] as const, base.sbc),
+    lb: oneOf('--lb', flags.lb, ['nginx', 'haproxy'] as const, base.lb),
+    client: oneOf('--client', flags.client, ['jssip', 'sipjs'] as const, base.client),
+    seed: Math.round(positiveNumber('--seed', flags.seed, base.seed)),
+    skewMs,
+    noise: positiveNumber('--noise', flags.noise, base.noise),
+    idleTimeoutSec: positiveNumber('--idle-timeout', flags.idleTimeout, base.idleTimeoutSec),
+    start,
+  };
+  let result;
+  try {
+    result = await simulate(options);
+  } catch (err) {
+    if (err instanceof Error && !('code' in err)) throw new UsageError(err.message);
+    throw err;
+  }
+  process.stderr.write(`logdiag: wrote ${result.lines} lines (${(result.bytes / 1e6).toFixed(1)} MB) to ${flags.out}; truth in ${result.truthPath}\n`);
+  return 0;
+}
+
+function positiveOrSigned(text: string, name: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new UsageError(`${name}=${text}: not a number of milliseconds`);
+  return n;
 }
 
 export function buildProgram(setExit: (code: number) => void): Command {
@@ -176,6 +278,25 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .description('say which format each file was detected as')
     .argument('<paths...>')
     .action(async (paths: string[]) => setExit(await runDetect(paths)));
+
+  program
+    .command('simulate')
+    .description('write a realistic load-test scenario (SBC, LB and client logs) and its truth.json')
+    .requiredOption('--out <dir>', 'directory to write into')
+    .option('--scenario <name>', `start from a sample scenario (${SAMPLE_SCENARIOS.map((s) => s.name).join(', ')})`)
+    .option('--users <n>', 'softphones (default 100)')
+    .option('--duration <s>', 'test length in seconds (default 300)')
+    .option('--ramp <s>', 'users start spread over this many seconds (default 60)')
+    .option('--causes <mix>', 'share of users per cause, e.g. sbc-throttling=0.3,idle-timeout=0.1 (rest healthy)')
+    .option('--sbc <name>', 'SBC log format: kamailio')
+    .option('--lb <name>', 'LB log format: nginx | haproxy')
+    .option('--client <name>', 'client log format: jssip | sipjs')
+    .option('--seed <n>', 'random seed (same seed, same files)')
+    .option('--skew <role=ms>', 'clock error of a role’s log, e.g. client=1200 (repeatable)', collectPair('--skew'), new Map())
+    .option('--noise <n>', 'unrelated lines per 100 lines (default 5)')
+    .option('--idle-timeout <s>', 'the LB idle / tunnel timeout (default 60)')
+    .option('--start <iso>', 'start time of the test')
+    .action(async (flags: SimulateFlags) => setExit(await runSimulate(flags)));
 
   return program;
 }

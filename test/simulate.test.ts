@@ -8,36 +8,35 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 const month = (name: string): number => MONTHS.indexOf(name);
 
 /**
- * Time of a log line in its own clock (ms), from the shape each product prints; null for lines
- * that carry none (SIP dump bodies, stack frames, Node warnings).
+ * Time of a log line in its own clock (ms), from the shape each product prints, and whether it has
+ * millisecond precision; null for lines that carry none (SIP dump bodies, stack frames, Node warnings).
  */
-function lineTime(line: string, year: number): number | null {
+function lineTime(line: string, year: number): { t: number; precise: boolean } | null {
   let m = /^(\w{3}) +(\d{1,2}) (\d\d):(\d\d):(\d\d) /.exec(line); // syslog (Kamailio, HAProxy)
-  if (m) return Date.UTC(year, month(m[1]), +m[2], +m[3], +m[4], +m[5]);
+  if (m) return { t: Date.UTC(year, month(m[1]), +m[2], +m[3], +m[4], +m[5]), precise: false };
   m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) /.exec(line); // ISO (JsSIP debug, harness)
-  if (m) return Date.parse(m[1]);
+  if (m) return { t: Date.parse(m[1]), precise: true };
   m = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d) \[/.exec(line); // nginx error log
-  if (m) return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
+  if (m) return { t: Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]), precise: false };
   m = /^\S+ - \S+ \[(\d\d)\/(\w{3})\/(\d{4}):(\d\d):(\d\d):(\d\d) \+0000\]/.exec(line); // nginx access log
-  if (m) return Date.UTC(+m[3], month(m[2]), +m[1], +m[4], +m[5], +m[6]);
+  if (m) return { t: Date.UTC(+m[3], month(m[2]), +m[1], +m[4], +m[5], +m[6]), precise: false };
   m = /^\w{3} (\w{3}) (\d\d) (\d{4}) (\d\d):(\d\d):(\d\d) GMT\+0000 /.exec(line); // SIP.js Date.toString()
-  if (m) return Date.UTC(+m[3], month(m[1]), +m[2], +m[4], +m[5], +m[6]);
+  if (m) return { t: Date.UTC(+m[3], month(m[1]), +m[2], +m[4], +m[5], +m[6]), precise: false };
   return null;
 }
 
-/** the line's time truncated to whole seconds when the format has no milliseconds */
+/** Lines whose time is earlier than a line above them (at the resolution both lines have). */
 function outOfOrderLines(text: string, year: number): string[] {
   const problems: string[] = [];
-  let previous = -Infinity;
+  let lastSecond = -Infinity;
+  let lastPrecise = -Infinity;
   for (const line of text.split('\n')) {
-    const t = lineTime(line, year);
-    if (t === null) continue;
-    // formats mix in client.log (ISO ms and SIP.js seconds): compare at second resolution there
-    const seconds = Math.floor(t / 1000) * 1000;
-    if (seconds < Math.floor(previous / 1000) * 1000 || (t < previous && t % 1000 !== 0 && previous % 1000 !== 0)) {
-      problems.push(line);
-    }
-    previous = Math.max(previous, t);
+    const stamp = lineTime(line, year);
+    if (stamp === null) continue;
+    const second = Math.floor(stamp.t / 1000);
+    if (second < lastSecond || (stamp.precise && stamp.t < lastPrecise)) problems.push(line);
+    lastSecond = Math.max(lastSecond, second);
+    if (stamp.precise) lastPrecise = Math.max(lastPrecise, stamp.t);
   }
   return problems;
 }
@@ -70,6 +69,19 @@ interface Truth {
 let root: string;
 const read = (dir: string, file: string): Promise<string> => readFile(join(dir, file), 'utf8');
 
+/** one run per product combination, shared by the tests that only read its files */
+const runs = new Map<string, Promise<string>>();
+function scenarioDir(lb: SimulateOptions['lb'], client: SimulateOptions['client']): Promise<string> {
+  const key = `${lb}-${client}`;
+  let run = runs.get(key);
+  if (run === undefined) {
+    const outDir = join(root, `mix-${key}`);
+    run = simulate({ ...BASE, lb, client, outDir }).then(() => outDir);
+    runs.set(key, run);
+  }
+  return run;
+}
+
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'logdiag-sim-'));
 });
@@ -86,12 +98,22 @@ describe('simulate', () => {
     expect(a.bytes).toBe(b.bytes);
     expect(a.lines).toBeGreaterThan(1000);
     for (const file of ['sbc.log', 'lb.log', 'lb-error.log', 'client.log', 'truth.json', 'README.md']) {
-      const [left, right] = await Promise.all([readFile(join(root, 'same-a', file)), readFile(join(root, 'same-b', file))]);
+      const [left, right] = await Promise.all([
+        readFile(join(root, 'same-a', file)),
+        readFile(join(root, 'same-b', file)),
+      ]);
       expect(left.equals(right), file).toBe(true);
     }
-    const other = await simulate({ ...BASE, seed: 4243, lb: 'nginx', client: 'jssip', outDir: join(root, 'other') });
+    expect(a.files.map((f) => f.slice(join(root, 'same-a').length + 1))).toEqual([
+      'sbc.log',
+      'lb.log',
+      'lb-error.log',
+      'client.log',
+      'README.md',
+    ]);
+    expect(a.truthPath).toBe(join(root, 'same-a', 'truth.json'));
+    await simulate({ ...BASE, seed: 4243, lb: 'nginx', client: 'jssip', outDir: join(root, 'other') });
     expect(await read(join(root, 'other'), 'sbc.log')).not.toBe(await read(join(root, 'same-a'), 'sbc.log'));
-    expect(other.truthPath).toBe(join(root, 'other', 'truth.json'));
   });
 
   it('plants each cause on the share of users the mix asks for', async () => {
@@ -110,7 +132,12 @@ describe('simulate', () => {
       planted += share ?? 0;
     }
     expect(Math.abs((counts.get('healthy') ?? 0) / users - (1 - planted))).toBeLessThanOrEqual(0.01);
-    expect(truth.scenario).toMatchObject({ users, lb: 'haproxy', client: 'jssip', start: '2025-11-24T10:00:00.000Z' });
+    expect(truth.scenario).toMatchObject({
+      users,
+      lb: 'haproxy',
+      client: 'jssip',
+      start: '2025-11-24T10:00:00.000Z',
+    });
     expect(truth.scenario).not.toHaveProperty('outDir');
   });
 
@@ -119,10 +146,11 @@ describe('simulate', () => {
     ['haproxy', 'sipjs'],
   ] as const) {
     it(`keeps every file in time order and names only true users (${lb} + ${client})`, async () => {
-      const outDir = join(root, `order-${lb}-${client}`);
-      const result = await simulate({ ...BASE, lb, client, outDir });
-      const logs = lb === 'nginx' ? ['sbc.log', 'lb.log', 'lb-error.log', 'client.log'] : ['sbc.log', 'lb.log', 'client.log'];
-      expect(result.files.map((f) => f.slice(outDir.length + 1))).toEqual([...logs, 'README.md']);
+      const outDir = await scenarioDir(lb, client);
+      const logs =
+        lb === 'nginx'
+          ? ['sbc.log', 'lb.log', 'lb-error.log', 'client.log']
+          : ['sbc.log', 'lb.log', 'client.log'];
       for (const file of logs) {
         const text = await read(outDir, file);
         expect(text.length, file).toBeGreaterThan(0);
@@ -131,19 +159,21 @@ describe('simulate', () => {
       const truth = JSON.parse(await read(outDir, 'truth.json')) as Truth;
       const clientLog = await read(outDir, 'client.log');
       const named = new Set<string>();
-      for (const m of clientLog.matchAll(/\[(agent-\d+)\]|user=(agent-\d+)|sip:(agent-\d+)@/g)) named.add(m[1] ?? m[2] ?? m[3]);
+      for (const m of clientLog.matchAll(/\[(agent-\d+)\]|user=(agent-\d+)|sip:(agent-\d+)@/g))
+        named.add(m[1] ?? m[2] ?? m[3]);
       expect(named.size).toBeGreaterThan(BASE.users / 2);
       for (const user of named) expect(truth.users, user).toHaveProperty(user);
     });
   }
 
   it('puts the Call-ID of a JsSIP REGISTER dump into the SBC log', async () => {
-    const outDir = join(root, 'order-nginx-jssip');
+    const outDir = await scenarioDir('nginx', 'jssip');
     const clientLog = await read(outDir, 'client.log');
     const sbcLog = await read(outDir, 'sbc.log');
-    const dump = /JsSIP:Transport sending message:\n\nREGISTER sip:example\.com SIP\/2\.0\n(?:[^\n]+\n)*?Call-ID: (\S+)\n/.exec(
-      clientLog,
-    );
+    const dump =
+      /JsSIP:Transport sending message:\n\nREGISTER sip:example\.com SIP\/2\.0\n(?:[^\n]+\n)*?Call-ID: (\S+)\n/.exec(
+        clientLog,
+      );
     expect(dump).not.toBeNull();
     const callId = dump?.[1] ?? '';
     expect(callId).toMatch(/^[0-9a-v]{22}$/);
@@ -152,22 +182,28 @@ describe('simulate', () => {
   });
 
   it('leaves the decisive evidence of each cause where real products print it', async () => {
-    const nginx = join(root, 'order-nginx-jssip');
+    const nginx = await scenarioDir('nginx', 'jssip');
     const [sbc, access, errors, client] = await Promise.all(
       ['sbc.log', 'lb.log', 'lb-error.log', 'client.log'].map((f) => read(nginx, f)),
     );
-    expect(errors).toMatch(/\[error\] \d+#\d+: \*\d+ limiting requests, excess: 6\.\d{3} by zone "ws_limit", client: /);
-    expect(access).toMatch(/"GET \/ws\?user=agent-\d+ HTTP\/1\.1" 503 \d+ "-" "-" 0\.000 - - \d+ [0-9a-f]{32} \d+$/m);
+    expect(errors).toMatch(
+      /\[error\] \d+#\d+: \*\d+ limiting requests, excess: 6\.\d{3} by zone "ws_limit", client: /,
+    );
+    expect(access).toMatch(
+      /"GET \/ws\?user=agent-\d+ HTTP\/1\.1" 503 \d+ "-" "-" 0\.000 - - \d+ [0-9a-f]{32} \d+$/m,
+    );
     expect(errors).toContain('while proxying upgraded connection');
     expect(access).toMatch(/" 101 \d+ "-" "-" 60\.0\d\d 101 10\.0\.0\.1:8080 /);
-    expect(sbc).toMatch(/tcp_read_data\(\): error reading: Connection reset by peer \(104\) \(\[10\.0\.0\.2\]:\d+ ->$/m);
+    expect(sbc).toMatch(
+      /tcp_read_data\(\): error reading: Connection reset by peer \(104\) \(\[10\.0\.0\.2\]:\d+ ->$/m,
+    );
     expect(sbc).toMatch(/rl_check\(\) failed|pl_check\("register"\) drop|PIKE - BLOCKing ip 10\.0\.0\.2/);
     expect(sbc).toMatch(/auth failed for agent-\d+@example\.com/);
     expect(client).toContain('Error: WebSocket connection failed. Code: 1006');
     expect(client).toMatch(/error: {2}Error: Unexpected server response: (400|503|504)/);
     expect(client).toContain('handshake header X-Genesys-KeepAlive: true');
 
-    const haproxy = await read(join(root, 'order-haproxy-sipjs'), 'lb.log');
+    const haproxy = await read(await scenarioDir('haproxy', 'sipjs'), 'lb.log');
     expect(haproxy).toMatch(/ fe_ws~ fe_ws\/<NOSRV> \d+\/-1\/-1\/-1\/\d+ 429 \d+ - - PR-- /);
     expect(haproxy).toMatch(/ be_sbc\/sbc1 \d+\/0\/\d+\/\d+\/60\d{3} 101 \d+ - - cD-- /);
   });
@@ -179,7 +215,14 @@ describe('simulate', () => {
     expect(classic?.options).toMatchObject({ users: 500, lb: 'nginx', client: 'jssip' });
     const mixed = SAMPLE_SCENARIOS.find((s) => s.name === 'mixed-causes');
     expect(Object.keys(mixed?.options.causes ?? {}).sort()).toEqual(
-      ['auth-failure', 'client-misconfig', 'edge-rate-limit', 'idle-timeout', 'sbc-throttling', 'upstream-timeout'].sort(),
+      [
+        'auth-failure',
+        'client-misconfig',
+        'edge-rate-limit',
+        'idle-timeout',
+        'sbc-throttling',
+        'upstream-timeout',
+      ].sort(),
     );
     expect(SAMPLE_SCENARIOS.find((s) => s.name === 'idle-timeout-haproxy')?.options).toMatchObject({
       lb: 'haproxy',
@@ -190,7 +233,10 @@ describe('simulate', () => {
 
 describe('parseCauseMix', () => {
   it('reads shares and percentages', () => {
-    expect(parseCauseMix('sbc-throttling=0.3,idle-timeout=0.1')).toEqual({ 'sbc-throttling': 0.3, 'idle-timeout': 0.1 });
+    expect(parseCauseMix('sbc-throttling=0.3,idle-timeout=0.1')).toEqual({
+      'sbc-throttling': 0.3,
+      'idle-timeout': 0.1,
+    });
     expect(parseCauseMix(' auth-failure = 25% ')).toEqual({ 'auth-failure': 0.25 });
     expect(parseCauseMix('')).toEqual({});
     expect(parseCauseMix('edge-rate-limit=0.1,client-misconfig=0.2,upstream-timeout=0.7')).toBeTruthy();
@@ -207,7 +253,13 @@ describe('parseCauseMix', () => {
 
   it('is what simulate() validates too', async () => {
     await expect(
-      simulate({ ...BASE, causes: { 'sbc-throttling': 0.8, 'auth-failure': 0.3 }, lb: 'nginx', client: 'jssip', outDir: join(root, 'bad') }),
+      simulate({
+        ...BASE,
+        causes: { 'sbc-throttling': 0.8, 'auth-failure': 0.3 },
+        lb: 'nginx',
+        client: 'jssip',
+        outDir: join(root, 'bad'),
+      }),
     ).rejects.toThrow(/more than 1/);
   });
 });

@@ -131,7 +131,7 @@ function keySets(s: Session): Finding['keys'] {
 export function classifyRun(sessions: readonly Session[], extra: readonly LogEvent[], inputs: readonly InputRef[]): RunClassification {
   const run = buildRunContext(sessions, extra);
   // sessions that name a user are the unit; without any, every session counts
-  const counted = sessions.some((s) => s.user) ? sessions.filter((s) => s.user) : [...sessions];
+  const counted = (sessions.some((s) => s.user) ? sessions.filter((s) => s.user) : [...sessions]).filter((s) => !isProbeOnly(s));
   const findings: Finding[] = [];
   const byCause: Partial<Record<CauseId, number>> = {};
   let healthy = 0;
@@ -191,6 +191,11 @@ export function classifyRun(sessions: readonly Session[], extra: readonly LogEve
     verdict,
     run,
   };
+}
+
+/** A monitoring system's OPTIONS pings are not a softphone session. */
+function isProbeOnly(s: Session): boolean {
+  return s.events.every((e) => e.role === 'sbc' && e.sip?.method === 'OPTIONS' && e.signal === undefined);
 }
 
 function pickPrimary(byCause: Partial<Record<CauseId, number>>): CauseId | null {

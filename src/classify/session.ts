@@ -242,8 +242,9 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     }
   }
 
-  // ---- SBC flood guard: this session's source was blocked and it then timed out
-  for (const ip of ips) {
+  // ---- SBC flood guard: this session's source was blocked and it then timed out in silence
+  // (pike drops without answering); only when nothing else explains the session
+  for (const ip of scores.size === 0 ? ips : []) {
     const blocks = run.floodBlocks.get(ip);
     if (!blocks) continue;
     const after = events.find((x) => (x.signal === 'transaction-timeout' || isAbnormalClose(x) || x.signal === 'app-ws-failed') && blocks.some((b) => x.ts >= b && x.ts - b < 300_000));
@@ -257,7 +258,8 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     const lifetime = t.end - t.start;
     const clustered = run.idleTimeoutMs !== undefined && Math.abs(lifetime - run.idleTimeoutMs) <= Math.max(1_500, run.idleTimeoutMs * 0.02);
     if (!clustered && !t.idleFlag) continue;
-    const lastTraffic = lastBefore(trafficTimes, t.end - 50);
+    // traffic in the last 1.5 s may be the next connection seen through a whole-second clock
+    const lastTraffic = lastBefore(trafficTimes, t.end - 1_500);
     const idleFor = lastTraffic === undefined ? lifetime : t.end - Math.max(lastTraffic, t.start);
     const reference = run.idleTimeoutMs ?? lifetime;
     if (idleFor < BUSY_FRACTION * reference) continue; // a busy socket closed early is not idle

@@ -61,11 +61,13 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
       if (list[mid].ts < ts - MATCH_TOLERANCE_MS) lo = mid + 1;
       else hi = mid;
     }
+    // a refusal with a status goes to a client that saw that status; only status-less lines
+    // may fall back to a client that saw no status
     let best: Slot | undefined;
     for (let i = lo; i < list.length && list[i].ts <= ts + MATCH_TOLERANCE_MS; i++) {
       const slot = list[i];
       if (slot.used) continue;
-      if (status !== undefined && slot.status !== undefined && slot.status !== status) continue;
+      if (status !== undefined ? slot.status !== status : slot.status !== undefined) continue;
       if (!best || Math.abs(slot.ts - ts) < Math.abs(best.ts - ts)) best = slot;
     }
     return best;

@@ -39,12 +39,17 @@ interface AnchorPoint {
   input: number;
   role: Role;
   sent?: boolean;
+  coarse?: boolean;
 }
 
 function anchorsOf(e: LogEvent): AnchorPoint[] {
   if (Number.isNaN(e.ts)) return [];
   const out: AnchorPoint[] = [];
-  const base = { ts: e.ts, input: e.input, role: e.role };
+  // a whole-second stamp (syslog, $time_local, Date.toString()) truncates: the true time lies in
+  // [ts, ts + 1 s), so every anchor of the line (an LB start derived from it too) moves half a second
+  const coarse = e.ts % 1000 === 0;
+  const shift = coarse ? 500 : 0;
+  const base = { ts: e.ts + shift, input: e.input, role: e.role, coarse };
   if (e.sip && e.sip.direction !== 'internal' && e.keys.callId && (e.sip.cseq !== undefined || e.sip.status !== undefined)) {
     const id = `${e.keys.callId}|${e.sip.cseq ?? ''}|${e.sip.method ?? ''}|${e.sip.status ?? 'req'}`;
     out.push({ ...base, anchor: 'sip', id, sent: e.sip.direction === 'sent' });
@@ -52,7 +57,7 @@ function anchorsOf(e: LogEvent): AnchorPoint[] {
   if (e.role === 'lb' && e.http) {
     const status = e.http.status;
     if (status === 101 && e.http.startTs !== undefined && !Number.isNaN(e.http.startTs)) {
-      out.push({ ...base, ts: e.http.startTs, anchor: 'open', id: '' });
+      out.push({ ...base, ts: e.http.startTs + shift, anchor: 'open', id: '' });
       out.push({ ...base, anchor: 'close', id: '' });
     } else if (status !== undefined && status >= 400) {
       out.push({ ...base, anchor: 'refuse', id: String(status) });
@@ -67,14 +72,14 @@ function anchorsOf(e: LogEvent): AnchorPoint[] {
 }
 
 /** Centre of the densest WINDOW_MS window of sorted differences. */
-export function densestCentre(diffs: number[]): number | undefined {
+export function densestCentre(diffs: number[], windowMs = WINDOW_MS): number | undefined {
   if (diffs.length === 0) return undefined;
   diffs.sort((a, b) => a - b);
   let best = 0;
   let bestCount = 0;
   let j = 0;
   for (let i = 0; i < diffs.length; i++) {
-    while (diffs[i] - diffs[j] > WINDOW_MS) j++;
+    while (diffs[i] - diffs[j] > windowMs) j++;
     if (i - j + 1 > bestCount) {
       bestCount = i - j + 1;
       best = j;
@@ -87,6 +92,7 @@ export function densestCentre(diffs: number[]): number | undefined {
 export function estimateClocks(sessions: readonly Session[], inputs: readonly InputClock[]): ClockEstimate {
   const n = inputs.length;
   const diffs = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
+  const coarsePairs = new Map<string, number>();
   const push = (a: AnchorPoint, b: AnchorPoint) => {
     if (a.input === b.input) return;
     const [x, y] = a.input < b.input ? [a, b] : [b, a];
@@ -95,7 +101,9 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
     const key = `${x.input},${y.input}`;
     let list = diffs.get(key);
     if (!list) diffs.set(key, (list = []));
-    if (list.length < MAX_SAMPLES) list.push(d);
+    if (list.length >= MAX_SAMPLES) return;
+    list.push(d);
+    if (x.coarse || y.coarse) coarsePairs.set(key, (coarsePairs.get(key) ?? 0) + 1);
   };
 
   for (const s of sessions) {
@@ -121,7 +129,8 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
 
   const pair = new Map<string, number>();
   for (const [key, list] of diffs) {
-    const c = densestCentre(list);
+    const mostlyCoarse = (coarsePairs.get(key) ?? 0) > 0.3 * list.length;
+    const c = densestCentre(list, mostlyCoarse ? 1_000 : WINDOW_MS);
     if (c !== undefined) pair.set(key, c);
   }
 

@@ -420,6 +420,7 @@ export const browserConsole: LogFormat = {
       source: 'client-formats.md §0 (application wrapper line from the brief)',
     },
   ],
+  readsHarnessLines: true,
   sniff: sniffBrowserConsole,
   createParser(ctx: ParseContext): LineParser {
     const carrier = new UserCarrier(ctx.path);

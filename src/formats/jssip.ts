@@ -9,9 +9,9 @@
  * servers); those are read like browser console lines. This module also holds the SIP message dump
  * and the close-report merging that SIP.js traces share.
  */
-import type { LogEvent, SipInfo, WsInfo } from '../model.js';
+import type { LogEvent, Signal, SipInfo, WsInfo } from '../model.js';
 import { isSipStartLine, parseSipMessage, uriUser, type SipMessage } from './sip-message.js';
-import { wsUrlUser, type TextReading } from './text-signals.js';
+import { readClientText, wsUrlUser, type TextReading } from './text-signals.js';
 import {
   ConsoleContinuation,
   UserCarrier,
@@ -280,6 +280,16 @@ const keysOf = (wsUrl: string) => {
   return user ? { user } : {};
 };
 
+/** What the error text after "WebSocket <url> error:" may tell (the rest is an Event object dump). */
+const ERROR_DETAIL_SIGNALS: ReadonlySet<Signal> = new Set<Signal>([
+  'bad-header',
+  'missing-subprotocol',
+  'bad-url',
+  'ws-handshake-failed',
+  'resource-exhausted',
+  'conn-reset',
+]);
+
 /** JsSIP 3.x, JsSIP 2.x / 0.3 and jssip-node-websocket messages (client-formats.md §1.1 table). */
 const JSSIP_RULES: Rule[] = [
   // jssip-node-websocket
@@ -341,7 +351,24 @@ const JSSIP_RULES: Rule[] = [
       step: 'then',
     }),
   ],
-  [/^WebSocket (?:\S+ error\b|connection error\b)/, () => ({ reading: { kind: 'error', keys: {} } })],
+  [
+    // "WebSocket <url> error: " + the error: a local header error or a handshake status says why
+    /^WebSocket (\S+) error\b:?\s*(.*)$/,
+    (m) => {
+      const detail = readClientText(m[2]);
+      const why = detail.signal && ERROR_DETAIL_SIGNALS.has(detail.signal) ? detail : undefined;
+      return {
+        reading: {
+          kind: why ? why.kind : 'error',
+          signal: why?.signal,
+          http: why?.http,
+          keys: keysOf(m[1]),
+          ws: url(m[1]),
+        },
+      };
+    },
+  ],
+  [/^WebSocket connection error\b/, () => ({ reading: { kind: 'error', keys: {} } })],
   [/^invalid WebSocket URI\b/, () => ({ reading: { kind: 'config', signal: 'bad-url', keys: {} } })],
   [
     /^reconnection attempt: \d+\. next connection attempt in (\d+) seconds/,
@@ -456,6 +483,7 @@ export const jssip: LogFormat = {
       source: 'client-formats.md §1.1 (debug-js/debug src/node.js, non-TTY)',
     },
   ],
+  readsHarnessLines: true,
   sniff(line: string): number {
     const { text } = splitConsoleLine(line.length > 4096 ? line.slice(0, 4096) : line, SNIFF_CTX);
     if (/^JsSIP(?::[\w:.-]+ | \| [A-Z])/.test(text)) return 0.95;

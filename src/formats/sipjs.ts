@@ -246,6 +246,7 @@ export const sipjs: LogFormat = {
       source: 'onsip/SIP.js#545 (client-formats.md §1.2)',
     },
   ],
+  readsHarnessLines: true,
   sniff(line: string): number {
     const { text, ts } = splitConsoleLine(line.length > 4096 ? line.slice(0, 4096) : line, SNIFF_CTX);
     if (RECORD.test(text)) return Number.isNaN(ts) ? 0.85 : 0.95;

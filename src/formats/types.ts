@@ -46,5 +46,10 @@ export interface LogFormat {
    * to detect its format. Must be cheap and never throw.
    */
   sniff(line: string): number;
+  /**
+   * The parser also reads the generic timestamped lines a load harness interleaves with this
+   * format's own (it falls back to the harness reading), so detection counts those lines for it.
+   */
+  readsHarnessLines?: boolean;
   createParser(ctx: ParseContext): LineParser;
 }

@@ -14,7 +14,6 @@ import { TOPOLOGY, type Emission, type LogFile, type World } from './world.js';
 export interface WsConnection {
   /** 1-based attempt number of this user */
   attempt: number;
-  url: string;
   /** request target as the LB logs it: path and query */
   target: string;
   clientIp: string;
@@ -151,7 +150,6 @@ export class Agent {
     world.lbOpen++;
     return {
       attempt,
-      url: this.url,
       target: `${this.path}?user=${this.name}`,
       clientIp: this.clientIp,
       clientPort: this.rng.ephemeralPort(),

@@ -156,7 +156,9 @@ export class JsSipClient extends HarnessOutput implements ClientFlavor {
   }
 
   keepAliveAnswered(a: Agent, t: number): void {
-    a.emit('client', t, [this.debug(a, t, 'JsSIP:Transport', 'received message with CRLF Keep Alive response')]);
+    a.emit('client', t, [
+      this.debug(a, t, 'JsSIP:Transport', 'received message with CRLF Keep Alive response'),
+    ]);
   }
 
   registered(a: Agent, t: number, expiresSec: number): void {
@@ -169,7 +171,9 @@ export class JsSipClient extends HarnessOutput implements ClientFlavor {
   }
 
   transactionTimedOut(a: Agent, t: number, branch: string): void {
-    a.emit('client', t, [this.debug(a, t, 'JsSIP:NonInviteClientTransaction', `Timer F expired for transaction ${branch}`)]);
+    a.emit('client', t, [
+      this.debug(a, t, 'JsSIP:NonInviteClientTransaction', `Timer F expired for transaction ${branch}`),
+    ]);
   }
 
   private closeLines(a: Agent, t: number): string[] {
@@ -183,7 +187,12 @@ export class JsSipClient extends HarnessOutput implements ClientFlavor {
   handshakeRejected(a: Agent, t: number, status: number): void {
     a.emit('client', t, [
       // debug's util.format joins the text and the Error with a space: hence two spaces
-      this.debug(a, t, 'JsSIP:WARN:WebSocketInterface', `WebSocket ${a.url} error:  Error: Unexpected server response: ${status}`),
+      this.debug(
+        a,
+        t,
+        'JsSIP:WARN:WebSocketInterface',
+        `WebSocket ${a.url} error:  Error: Unexpected server response: ${status}`,
+      ),
       ...UNEXPECTED_RESPONSE_STACK,
       ...this.closeLines(a, t),
     ]);
@@ -195,7 +204,10 @@ export class JsSipClient extends HarnessOutput implements ClientFlavor {
 
   localHeaderError(a: Agent, t: number): void {
     const [first, ...rest] = INVALID_CHAR_ERROR;
-    a.emit('client', t, [this.debug(a, t, 'JsSIP:WARN:WebSocketInterface', `WebSocket ${a.url} error:  ${first}`), ...rest]);
+    a.emit('client', t, [
+      this.debug(a, t, 'JsSIP:WARN:WebSocketInterface', `WebSocket ${a.url} error:  ${first}`),
+      ...rest,
+    ]);
   }
 
   watchdogRestart(a: Agent, t: number, afterMs: number): void {
@@ -216,13 +228,21 @@ export class JsSipClient extends HarnessOutput implements ClientFlavor {
     // Transport._reconnect: k = floor(random * 2^attempt + 1), clamped to [2, 30] s
     const k = Math.min(30, Math.max(2, Math.floor(a.rng.next() * 2 ** a.failedConnects + 1)));
     a.emit('client', t, [
-      this.debug(a, t, 'JsSIP:Transport', `reconnection attempt: ${a.failedConnects}. next connection attempt in ${k} seconds`),
+      this.debug(
+        a,
+        t,
+        'JsSIP:Transport',
+        `reconnection attempt: ${a.failedConnects}. next connection attempt in ${k} seconds`,
+      ),
     ]);
     return k * 1000;
   }
 
   stopping(a: Agent, t: number): void {
-    a.emit('client', t, [this.harnessLine(a, t, 'stopping UA (end of test)'), this.debug(a, t, 'JsSIP:UA', 'stop()')]);
+    a.emit('client', t, [
+      this.harnessLine(a, t, 'stopping UA (end of test)'),
+      this.debug(a, t, 'JsSIP:UA', 'stop()'),
+    ]);
   }
 
   unregistered(a: Agent, t: number): void {
@@ -267,7 +287,8 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
       ),
     ];
     // SIP.js spreads unknown transport options into its configuration and ignores them
-    if (a.header === 'valid') lines.push(this.harnessLine(a, t, 'transportOptions.headers = {"X-Genesys-KeepAlive":"true"}'));
+    if (a.header === 'valid')
+      lines.push(this.harnessLine(a, t, 'transportOptions.headers = {"X-Genesys-KeepAlive":"true"}'));
     lines.push(this.log(a, t, 'sip.UserAgent', `Starting ${a.sip.aor}`));
     a.emit('client', t, lines);
   }
@@ -286,7 +307,9 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
     ];
     if (a.failedConnects > 0) {
       const max = SIPJS_RECONNECT[a.reconnect].attempts;
-      lines.push(this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${max} - succeeded`));
+      lines.push(
+        this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${max} - succeeded`),
+      );
     }
     a.failedConnects = 0;
     a.emit('client', t, lines);
@@ -297,7 +320,11 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
   }
 
   received(a: Agent, t: number, message: string): void {
-    a.emit('client', t, dumpLines(this.log(a, t, 'sip.Transport', 'Received WebSocket text message:'), message));
+    a.emit(
+      'client',
+      t,
+      dumpLines(this.log(a, t, 'sip.Transport', 'Received WebSocket text message:'), message),
+    );
   }
 
   keepAliveSent(a: Agent, t: number): void {
@@ -305,7 +332,9 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
   }
 
   keepAliveAnswered(a: Agent, t: number): void {
-    a.emit('client', t, [this.log(a, t, 'sip.Transport', 'Received WebSocket message with CRLF Keep Alive response')]);
+    a.emit('client', t, [
+      this.log(a, t, 'sip.Transport', 'Received WebSocket message with CRLF Keep Alive response'),
+    ]);
   }
 
   registered(a: Agent, t: number, expiresSec: number): void {
@@ -326,7 +355,12 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
 
   transactionTimedOut(a: Agent, t: number): void {
     a.emit('client', t, [
-      this.log(a, t, 'sip.user-agent-client', 'User agent client request timed out. Generating internal 408 Request Timeout.'),
+      this.log(
+        a,
+        t,
+        'sip.user-agent-client',
+        'User agent client request timed out. Generating internal 408 Request Timeout.',
+      ),
     ]);
   }
 
@@ -341,7 +375,10 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
 
   handshakeRejected(a: Agent, t: number): void {
     // the status never reaches SIP.js: the `ws` error event carries it, SIP.js logs only this
-    a.emit('client', t, [this.log(a, t, 'sip.Transport', 'WebSocket error occurred.'), ...this.closeLines(a, t, 'Connecting')]);
+    a.emit('client', t, [
+      this.log(a, t, 'sip.Transport', 'WebSocket error occurred.'),
+      ...this.closeLines(a, t, 'Connecting'),
+    ]);
   }
 
   connectionLost(a: Agent, t: number): void {
@@ -361,17 +398,23 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
     const lines: string[] = [];
     if (a.failedConnects > 0) {
       lines.push(this.log(a, t, 'sip.UserAgent', `WebSocket closed ${a.url} (code: 1006)`));
-      lines.push(this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${attempts} - failed`));
+      lines.push(
+        this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${attempts} - failed`),
+      );
     }
     a.failedConnects++;
     let delay: number;
     if (a.failedConnects > attempts) {
       lines.push(this.log(a, t, 'sip.UserAgent', 'Maximum reconnection attempts reached'));
-      lines.push(this.harnessLine(a, t, `transport gave up; restarting UserAgent in ${SIPJS_RESTART_MS / 1000} s`));
+      lines.push(
+        this.harnessLine(a, t, `transport gave up; restarting UserAgent in ${SIPJS_RESTART_MS / 1000} s`),
+      );
       a.failedConnects = 0;
       delay = SIPJS_RESTART_MS;
     } else {
-      lines.push(this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${attempts} - trying`));
+      lines.push(
+        this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${attempts} - trying`),
+      );
       delay = a.failedConnects === 1 ? 0 : Math.round(delaySec * 1000);
     }
     a.emit('client', t, lines);
@@ -387,7 +430,9 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
   }
 
   unregistered(a: Agent, t: number): void {
-    a.emit('client', t, [this.log(a, t, 'sip.Registerer', 'Registration transitioned to state Unregistered')]);
+    a.emit('client', t, [
+      this.log(a, t, 'sip.Registerer', 'Registration transitioned to state Unregistered'),
+    ]);
   }
 
   closedCleanly(a: Agent, t: number): void {

@@ -62,12 +62,21 @@ const KAMAILIO_400_BYTES = httpBytes([
   `Server: ${TOPOLOGY.kamailioServer}`,
   'Content-Length: 0',
 ]);
-const KAMAILIO_404_BYTES = httpBytes(['HTTP/1.1 404 Not Found', `Server: ${TOPOLOGY.kamailioServer}`, 'Content-Length: 0']);
+const KAMAILIO_404_BYTES = httpBytes([
+  'HTTP/1.1 404 Not Found',
+  `Server: ${TOPOLOGY.kamailioServer}`,
+  'Content-Length: 0',
+]);
 
 function haproxyErrorBytes(status: number, reason: string, message: string): number {
   const body = `<html><body><h1>${status} ${reason}</h1>\n${message}\n</body></html>\n`;
   return httpBytes(
-    [`HTTP/1.1 ${status} ${reason}`, `content-length: ${body.length}`, 'cache-control: no-cache', 'content-type: text/html'],
+    [
+      `HTTP/1.1 ${status} ${reason}`,
+      `content-length: ${body.length}`,
+      'cache-control: no-cache',
+      'content-type: text/html',
+    ],
     body,
   );
 }
@@ -136,7 +145,14 @@ export class NginxEdge implements Edge {
     );
   }
 
-  private wsAccess(conn: WsConnection, tEnd: number, status: number, bytes: number, upstreamStatus: string, upstreamAddr: string) {
+  private wsAccess(
+    conn: WsConnection,
+    tEnd: number,
+    status: number,
+    bytes: number,
+    upstreamStatus: string,
+    upstreamAddr: string,
+  ) {
     return this.access(tEnd, {
       ip: conn.clientIp,
       port: conn.clientPort,
@@ -163,9 +179,18 @@ export class NginxEdge implements Edge {
     // limit_req rejects when the excess passes the burst (6): it logs a value in (6, 7)
     const excess = `6.${a.rng.digits(3)}`;
     a.emit('lbError', t, [
-      this.error(t, 'error', conn.lbWorkerPid, conn.serial, `limiting requests, excess: ${excess} by zone "ws_limit"`, this.context(conn, false)),
+      this.error(
+        t,
+        'error',
+        conn.lbWorkerPid,
+        conn.serial,
+        `limiting requests, excess: ${excess} by zone "ws_limit"`,
+        this.context(conn, false),
+      ),
     ]);
-    a.emit('lb', t, [this.wsAccess(conn, t, 503, nginxErrorPageBytes(503, 'Service Temporarily Unavailable'), '-', '-')]);
+    a.emit('lb', t, [
+      this.wsAccess(conn, t, 503, nginxErrorPageBytes(503, 'Service Temporarily Unavailable'), '-', '-'),
+    ]);
     this.world.lbOpen--;
   }
 
@@ -202,7 +227,9 @@ export class NginxEdge implements Edge {
         this.context(conn, true),
       ),
     ]);
-    a.emit('lb', tEnd, [this.wsAccess(conn, tEnd, 504, nginxErrorPageBytes(504, 'Gateway Time-out'), '504', UPSTREAM)]);
+    a.emit('lb', tEnd, [
+      this.wsAccess(conn, tEnd, 504, nginxErrorPageBytes(504, 'Gateway Time-out'), '504', UPSTREAM),
+    ]);
     this.world.lbOpen--;
   }
 
@@ -249,7 +276,7 @@ export class NginxEdge implements Edge {
               request: 'GET /healthz HTTP/1.1',
               status: 200,
               bytes: 2,
-              userAgent: 'kube-probe/1.28',
+              userAgent: 'Blackbox Exporter/0.24.0',
               requestTimeMs: 0,
               upstreamStatus: '-',
               upstreamAddr: '-',
@@ -266,10 +293,17 @@ export class NginxEdge implements Edge {
         t,
         file: 'lbError',
         lines: [
-          this.error(t, 'error', pid, serial, 'open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory)', {
-            ip: browserIp,
-            request: 'GET /favicon.ico HTTP/1.1',
-          }),
+          this.error(
+            t,
+            'error',
+            pid,
+            serial,
+            'open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory)',
+            {
+              ip: browserIp,
+              request: 'GET /favicon.ico HTTP/1.1',
+            },
+          ),
         ],
       },
       {
@@ -331,7 +365,14 @@ export class HaproxyEdge implements Edge {
     );
   }
 
-  private served(conn: WsConnection, tEnd: number, status: number, bytes: number, state: string, serverTime: number): string {
+  private served(
+    conn: WsConnection,
+    tEnd: number,
+    status: number,
+    bytes: number,
+    state: string,
+    serverTime: number,
+  ): string {
     const { request, connect } = conn.timers;
     // Ta covers the request, connect and response phases at least
     const total = Math.max(Math.round(tEnd - conn.acceptedAt), request + connect + Math.max(0, serverTime));
@@ -356,7 +397,11 @@ export class HaproxyEdge implements Edge {
         server: '<NOSRV>',
         timers: [conn.timers.request, -1, -1, -1, Math.max(0, Math.round(t - conn.acceptedAt))],
         status: 429,
-        bytes: haproxyErrorBytes(429, 'Too Many Requests', 'You have sent too many requests in a given amount of time.'),
+        bytes: haproxyErrorBytes(
+          429,
+          'Too Many Requests',
+          'You have sent too many requests in a given amount of time.',
+        ),
         state: 'PR--',
         backendConns: 0,
       }),
@@ -391,7 +436,11 @@ export class HaproxyEdge implements Edge {
   }
 
   noise(rng: Prng, t: number): Emission[] {
-    const client = { clientIp: TOPOLOGY.monitorIp, clientPort: rng.ephemeralPort(), acceptedAt: t - rng.int(1, 4) };
+    const client = {
+      clientIp: TOPOLOGY.monitorIp,
+      clientPort: rng.ephemeralPort(),
+      acceptedAt: t - rng.int(1, 4),
+    };
     if (rng.chance(0.75)) {
       const took = rng.int(1, 4);
       return [
@@ -399,16 +448,20 @@ export class HaproxyEdge implements Edge {
           t,
           file: 'lb',
           lines: [
-            this.line(t, { ...client, target: '/metrics' }, {
-              frontend: 'fe_stats',
-              backend: 'fe_stats',
-              server: '<PROMEX>',
-              timers: [0, 0, 0, took, took],
-              status: 200,
-              bytes: rng.int(48_000, 52_000),
-              state: 'LR--',
-              backendConns: 0,
-            }),
+            this.line(
+              t,
+              { ...client, target: '/metrics' },
+              {
+                frontend: 'fe_stats',
+                backend: 'fe_stats',
+                server: '<PROMEX>',
+                timers: [0, 0, 0, took, took],
+                status: 200,
+                bytes: rng.int(48_000, 52_000),
+                state: 'LR--',
+                backendConns: 0,
+              },
+            ),
           ],
         },
       ];
@@ -420,7 +473,12 @@ export class HaproxyEdge implements Edge {
         lines: [
           this.line(
             t,
-            { clientIp: `203.0.113.${rng.int(10, 250)}`, clientPort: rng.ephemeralPort(), acceptedAt: t - 2, target: '/favicon.ico' },
+            {
+              clientIp: `203.0.113.${rng.int(10, 250)}`,
+              clientPort: rng.ephemeralPort(),
+              acceptedAt: t - 2,
+              target: '/favicon.ico',
+            },
             {
               frontend: 'fe_ws~',
               backend: 'be_sbc',

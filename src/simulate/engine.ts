@@ -89,16 +89,35 @@ function keyOf(r: Runner): number {
   return r.finished ? queued : Math.min(queued, r.watermark);
 }
 
-export async function runScenario(world: World, users: UserSpec[], sinks: Partial<Record<LogFile, LogSink>>): Promise<void> {
+export async function runScenario(
+  world: World,
+  users: UserSpec[],
+  sinks: Partial<Record<LogFile, LogSink>>,
+): Promise<void> {
   const edge = createEdge(world);
   const client = createClient(world.opts.client);
   const sbc = new KamailioLog(world);
-  const noise = new NoiseSource(world, edge, sbc, new Prng(mixSeed(world.opts.seed, 0x0015e)), world.opts.noise / 100);
+  const noise = new NoiseSource(
+    world,
+    edge,
+    sbc,
+    new Prng(mixSeed(world.opts.seed, 0x0015e)),
+    world.opts.noise / 100,
+  );
   const allSinks = Object.values(sinks).filter((s): s is LogSink => s !== undefined);
 
-  const heap = new MinHeap<Runner>((a, b) => a.key < b.key || (a.key === b.key && a.spec.index < b.spec.index));
+  const heap = new MinHeap<Runner>(
+    (a, b) => a.key < b.key || (a.key === b.key && a.spec.index < b.spec.index),
+  );
   for (const spec of users) {
-    const runner: Runner = { spec, agent: null, story: null, watermark: spec.startMs, finished: false, key: 0 };
+    const runner: Runner = {
+      spec,
+      agent: null,
+      story: null,
+      watermark: spec.startMs,
+      finished: false,
+      key: 0,
+    };
     runner.key = keyOf(runner);
     heap.push(runner);
   }
@@ -107,7 +126,8 @@ export async function runScenario(world: World, users: UserSpec[], sinks: Partia
     const sink = sinks[emission.file];
     if (sink === undefined) return;
     sink.write(emission.lines);
-    for (const extra of noise.after(emission.file, emission.t, emission.lines.length)) sinks[extra.file]?.write(extra.lines);
+    for (const extra of noise.after(emission.file, emission.t, emission.lines.length))
+      sinks[extra.file]?.write(extra.lines);
   };
 
   for (let runner = heap.pop(); runner !== undefined; runner = heap.pop()) {

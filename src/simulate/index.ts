@@ -59,7 +59,12 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
     lines += sink?.lines ?? 0;
     bytes += sink?.bytes ?? 0;
   }
-  return { files: [...files.map((f) => join(opts.outDir, FILE_NAMES[f])), readmePath], truthPath, lines, bytes };
+  return {
+    files: [...files.map((f) => join(opts.outDir, FILE_NAMES[f])), readmePath],
+    truthPath,
+    lines,
+    bytes,
+  };
 }
 
 /** Who fails for what, when each user starts and stops: all decided up front from the seed. */

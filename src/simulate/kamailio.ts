@@ -41,7 +41,14 @@ export class KamailioLog {
   }
 
   /** request_route's first xlog (shape of the Learn-Kamailio sample in sbc-formats.md §1.2) */
-  requestReceived(t: number, pid: number, msg: BoundMessage, peer: PeerAddress, from: string, to: string): string {
+  requestReceived(
+    t: number,
+    pid: number,
+    msg: BoundMessage,
+    peer: PeerAddress,
+    from: string,
+    to: string,
+  ): string {
     return this.script(
       t,
       pid,
@@ -87,7 +94,13 @@ export class KamailioLog {
 
   /** stock kamailio.cfg WITH_ANTIFLOOD: xalert("pike blocking $rm from $fu (IP:$si:$sp)") */
   pikeAlert(t: number, pid: number, msg: BoundMessage, peer: PeerAddress, from: string): string {
-    return this.script(t, pid, 'ALERT', msg, `pike blocking ${msg.method} from ${from} (IP:${peer.ip}:${peer.port})`);
+    return this.script(
+      t,
+      pid,
+      'ALERT',
+      msg,
+      `pike blocking ${msg.method} from ${from} (IP:${peer.ip}:${peer.port})`,
+    );
   }
 
   pikeUnblocking(t: number, node: string): string {
@@ -99,7 +112,14 @@ export class KamailioLog {
     );
   }
 
-  authFailed(t: number, pid: number, msg: BoundMessage, user: string, peer: PeerAddress, code: -2 | -3): string {
+  authFailed(
+    t: number,
+    pid: number,
+    msg: BoundMessage,
+    user: string,
+    peer: PeerAddress,
+    code: -2 | -3,
+  ): string {
     const meaning = code === -2 ? 'invalid password' : 'user not found';
     const action = code === -2 ? 're-challenging' : 'replying 403';
     return this.script(
@@ -149,7 +169,12 @@ export class KamailioLog {
         'ERROR',
         `${core}:289]: tcp_read_data(): error reading: Connection reset by peer (104) ([${peer.ip}]:${peer.port} ->`,
       ),
-      this.line(t, pid, 'ERROR', `${core}:291]: tcp_read_data(): -> [${TOPOLOGY.sbcIp}]:${TOPOLOGY.sbcWsPort})`),
+      this.line(
+        t,
+        pid,
+        'ERROR',
+        `${core}:291]: tcp_read_data(): -> [${TOPOLOGY.sbcIp}]:${TOPOLOGY.sbcWsPort})`,
+      ),
       this.line(
         t,
         pid,

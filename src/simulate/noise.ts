@@ -59,7 +59,11 @@ export class NoiseSource {
   private sbcProbe(t: number): string[] {
     const rng = this.rng;
     const pid = this.world.kamailio.main + rng.int(1, 3);
-    const probe = { cseq: rng.int(1, 9), method: 'OPTIONS', callId: `${rng.int(100_000_000, 999_999_999)}@${TOPOLOGY.monitorIp}` };
+    const probe = {
+      cseq: rng.int(1, 9),
+      method: 'OPTIONS',
+      callId: `${rng.int(100_000_000, 999_999_999)}@${TOPOLOGY.monitorIp}`,
+    };
     const lines = [
       this.sbc.script(
         t,
@@ -77,7 +81,11 @@ export class NoiseSource {
     const world = this.world;
     const stats = world.stats;
     const time = isoTime(t + world.skewOf('client'));
-    if (!this.nodeWarningPrinted && stats.started >= Math.min(100, world.opts.users / 2) && this.rng.chance(0.05)) {
+    if (
+      !this.nodeWarningPrinted &&
+      stats.started >= Math.min(100, world.opts.users / 2) &&
+      this.rng.chance(0.05)
+    ) {
       this.nodeWarningPrinted = true;
       return [
         `(node:${world.harnessPid}) MaxListenersExceededWarning: Possible EventEmitter memory leak detected. ` +

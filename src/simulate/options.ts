@@ -76,12 +76,15 @@ export function parseCauseMix(text: string): Partial<Record<CauseId, number>> {
     const part = rawPart.trim();
     if (part === '') throw new Error(`cause mix "${text}": empty entry (stray comma?)`);
     const eq = part.indexOf('=');
-    if (eq < 0) throw new Error(`cause mix entry "${part}": expected <cause>=<share>, e.g. sbc-throttling=0.3`);
+    if (eq < 0)
+      throw new Error(`cause mix entry "${part}": expected <cause>=<share>, e.g. sbc-throttling=0.3`);
     const name = part.slice(0, eq).trim();
     const valueText = part.slice(eq + 1).trim();
     if (!isPlantable(name)) {
       const why = name === 'unclassified' ? ' (it is a verdict, not something a scenario can plant)' : '';
-      throw new Error(`cause mix entry "${part}": unknown cause "${name}"${why}; known causes: ${PLANTABLE.join(', ')}`);
+      throw new Error(
+        `cause mix entry "${part}": unknown cause "${name}"${why}; known causes: ${PLANTABLE.join(', ')}`,
+      );
     }
     if (name in mix) throw new Error(`cause mix entry "${part}": cause "${name}" is given twice`);
     const percent = valueText.endsWith('%');
@@ -108,7 +111,8 @@ function checkShareSum(mix: Partial<Record<CauseId, number>>): void {
 /** Validates options beyond what the type says; throws an Error with a clear message. */
 export function validateOptions(opts: SimulateOptions): void {
   const positiveInt = (value: number, name: string): void => {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new Error(`${name} must be a positive integer, got ${value}`);
   };
   positiveInt(opts.users, 'users');
   if (!(opts.durationSec > 0)) throw new Error(`durationSec must be > 0, got ${opts.durationSec}`);
@@ -116,11 +120,14 @@ export function validateOptions(opts: SimulateOptions): void {
     throw new Error(`rampSec must be between 0 and durationSec (${opts.durationSec}), got ${opts.rampSec}`);
   }
   if (!(opts.idleTimeoutSec >= 5)) throw new Error(`idleTimeoutSec must be >= 5, got ${opts.idleTimeoutSec}`);
-  if (!(opts.noise >= 0) || opts.noise > 100) throw new Error(`noise must be between 0 and 100, got ${opts.noise}`);
+  if (!(opts.noise >= 0) || opts.noise > 100)
+    throw new Error(`noise must be between 0 and 100, got ${opts.noise}`);
   if (!Number.isFinite(opts.seed)) throw new Error(`seed must be a finite number, got ${opts.seed}`);
-  if (!(opts.start instanceof Date) || Number.isNaN(opts.start.getTime())) throw new Error('start must be a valid Date');
+  if (!(opts.start instanceof Date) || Number.isNaN(opts.start.getTime()))
+    throw new Error('start must be a valid Date');
   if (opts.sbc !== 'kamailio') throw new Error(`sbc must be 'kamailio', got '${String(opts.sbc)}'`);
-  if (opts.lb !== 'nginx' && opts.lb !== 'haproxy') throw new Error(`lb must be 'nginx' or 'haproxy', got '${String(opts.lb)}'`);
+  if (opts.lb !== 'nginx' && opts.lb !== 'haproxy')
+    throw new Error(`lb must be 'nginx' or 'haproxy', got '${String(opts.lb)}'`);
   if (opts.client !== 'jssip' && opts.client !== 'sipjs') {
     throw new Error(`client must be 'jssip' or 'sipjs', got '${String(opts.client)}'`);
   }
@@ -128,8 +135,10 @@ export function validateOptions(opts: SimulateOptions): void {
     if (!Number.isFinite(opts.skewMs[role])) throw new Error(`skewMs.${role} must be a finite number`);
   }
   for (const [name, share] of Object.entries(opts.causes)) {
+    if (name === 'unclassified' && share === 0) continue;
     if (!isPlantable(name)) throw new Error(`causes: unknown or unplantable cause "${name}"`);
-    if (share === undefined || !(share >= 0 && share <= 1)) throw new Error(`causes.${name} must be between 0 and 1`);
+    if (share === undefined || !(share >= 0 && share <= 1))
+      throw new Error(`causes.${name} must be between 0 and 1`);
   }
   checkShareSum(opts.causes);
   if (opts.userPrefix !== undefined && !/^[A-Za-z0-9._-]*$/.test(opts.userPrefix)) {
@@ -141,13 +150,18 @@ export function validateOptions(opts: SimulateOptions): void {
  * Number of users per outcome, by largest remainder so that the counts add up to `users` and each
  * cause gets round(share × users) or the nearest feasible count.
  */
-export function outcomeCounts(users: number, causes: Partial<Record<CauseId, number>>): Map<TrueOutcome, number> {
+export function outcomeCounts(
+  users: number,
+  causes: Partial<Record<CauseId, number>>,
+): Map<TrueOutcome, number> {
   const planted = PLANTABLE.filter((c) => (causes[c] ?? 0) > 0);
   const exact = planted.map((c) => (causes[c] ?? 0) * users);
   const counts = exact.map((x) => Math.floor(x));
   let assigned = counts.reduce((a, b) => a + b, 0);
   const target = Math.min(users, Math.round(exact.reduce((a, b) => a + b, 0)));
-  const order = exact.map((x, i) => ({ i, rest: x - Math.floor(x) })).sort((a, b) => b.rest - a.rest || a.i - b.i);
+  const order = exact
+    .map((x, i) => ({ i, rest: x - Math.floor(x) }))
+    .sort((a, b) => b.rest - a.rest || a.i - b.i);
   for (const { i } of order) {
     if (assigned >= target) break;
     counts[i]++;

@@ -67,7 +67,7 @@ export function scenarioReadme(world: World, files: string[]): string {
     o.client === 'jssip'
       ? [
           'JsSIP 3.10 with `debug` enabled for `JsSIP:*` (stdout is a file, so each line starts with an ISO time).',
-          'The JsSIP socket is a copy of JsSIP\'s WebSocketInterface on top of the `ws` package, so a profile can add handshake headers.',
+          "The JsSIP socket is a copy of JsSIP's WebSocketInterface on top of the `ws` package, so a profile can add handshake headers.",
           `Registrator: \`register_expires: ${world.registerExpiresSec}\`; keep-alives: the harness writes "\\r\\n\\r\\n" every ${world.keepAliveMs / 1000} s on sockets of the profiles that have them.`,
         ]
       : [

@@ -56,7 +56,8 @@ export const SAMPLE_SCENARIOS: readonly SampleScenario[] = [
   },
   {
     name: 'mixed-causes',
-    description: 'Every cause at once, nginx + JsSIP: a test to check that each failed user gets its own cause.',
+    description:
+      'Every cause at once, nginx + JsSIP: a test to check that each failed user gets its own cause.',
     options: {
       users: 600,
       durationSec: 300,

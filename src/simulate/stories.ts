@@ -20,9 +20,23 @@
 import type { Agent, WsConnection } from './agent.js';
 import type { RegistrationFailure } from './client.js';
 import type { BoundMessage, PeerAddress } from './kamailio.js';
-import { CAUSE_VARIANTS, type AnyVariant, type PlantedCause, type TrueOutcome, type VariantWeights } from './options.js';
+import {
+  CAUSE_VARIANTS,
+  type AnyVariant,
+  type PlantedCause,
+  type TrueOutcome,
+  type VariantWeights,
+} from './options.js';
 import type { Prng } from './prng.js';
-import { buildRegister, buildReply, frameBytes, kamailioToTag, newBranch, type SipReply, type SipRequest } from './sip.js';
+import {
+  buildRegister,
+  buildReply,
+  frameBytes,
+  kamailioToTag,
+  newBranch,
+  type SipReply,
+  type SipRequest,
+} from './sip.js';
 import { TOPOLOGY } from './world.js';
 
 export type Story = Generator<number, void, void>;
@@ -69,11 +83,18 @@ const WATCHDOG_MS = 10_000;
 /** share of healthy users whose harness profile sets the (harmless) custom handshake header */
 const HEALTHY_HEADER_SHARE = 0.2;
 
-export const DEFAULT_VARIANT_WEIGHTS: { [C in PlantedCause]: Record<(typeof CAUSE_VARIANTS)[C][number], number> } = {
+export const DEFAULT_VARIANT_WEIGHTS: {
+  [C in PlantedCause]: Record<(typeof CAUSE_VARIANTS)[C][number], number>;
+} = {
   'sbc-throttling': { ratelimit: 0.45, pipelimit: 0.25, pike: 0.3 },
   'edge-rate-limit': { limiter: 1 },
   'idle-timeout': { 'no-keepalive': 1 },
-  'client-misconfig': { 'no-subprotocol': 0.35, 'malformed-header': 0.3, 'bad-path-storm': 0.25, 'bad-path': 0.1 },
+  'client-misconfig': {
+    'no-subprotocol': 0.35,
+    'malformed-header': 0.3,
+    'bad-path-storm': 0.25,
+    'bad-path': 0.1,
+  },
   'upstream-timeout': { 'edge-504': 0.5, 'sip-504': 0.5 },
   'auth-failure': { 'wrong-password': 0.6, forbidden: 0.4 },
 };
@@ -92,7 +113,9 @@ export function chooseVariant(
   const weights: Partial<Record<AnyVariant, number>> = { ...(given ?? DEFAULT_VARIANT_WEIGHTS[cause]) };
   for (const name of Object.keys(weights) as AnyVariant[]) {
     if (!(CAUSE_VARIANTS[cause] as readonly string[]).includes(name)) {
-      throw new Error(`variants.${cause}: unknown variant "${name}" (known: ${CAUSE_VARIANTS[cause].join(', ')})`);
+      throw new Error(
+        `variants.${cause}: unknown variant "${name}" (known: ${CAUSE_VARIANTS[cause].join(', ')})`,
+      );
     }
     if (library === 'sipjs' && JSSIP_ONLY.includes(name)) delete weights[name];
   }
@@ -106,7 +129,12 @@ export function chooseVariant(
 function planFor(a: Agent): Plan {
   const rng = a.rng;
   const always = (h: Handshake) => (): Handshake => h;
-  const base: Plan = { handshake: always('ok'), verdicts: () => NORMAL, maxRegisterTries: 4, maxConnections: Infinity };
+  const base: Plan = {
+    handshake: always('ok'),
+    verdicts: () => NORMAL,
+    maxRegisterTries: 4,
+    maxConnections: Infinity,
+  };
   const outcome: TrueOutcome = a.outcome;
   switch (outcome) {
     case 'healthy':
@@ -171,7 +199,9 @@ function planFor(a: Agent): Plan {
         ...base,
         verdicts: (connection, registerTry) => {
           if (!failures.has(connection)) failures.set(connection, rng.chance(0.7) ? 99 : rng.int(1, 3));
-          return registerTry <= (failures.get(connection) ?? 0) ? { first: 'challenge', auth: 'registrar-timeout' } : NORMAL;
+          return registerTry <= (failures.get(connection) ?? 0)
+            ? { first: 'challenge', auth: 'registrar-timeout' }
+            : NORMAL;
         },
       };
     }
@@ -179,7 +209,10 @@ function planFor(a: Agent): Plan {
       return {
         ...base,
         maxRegisterTries: 2,
-        verdicts: () => ({ first: 'challenge', auth: a.variant === 'forbidden' ? 'unknown-user' : 'wrong-password' }),
+        verdicts: () => ({
+          first: 'challenge',
+          auth: a.variant === 'forbidden' ? 'unknown-user' : 'wrong-password',
+        }),
       };
   }
 }
@@ -233,7 +266,11 @@ function* wait(a: Agent, t: number): Generator<number, number, void> {
 }
 
 /** An upgrade that does not end in 101; returns when the client has seen the failure. */
-function* failHandshake(a: Agent, conn: WsConnection, handshake: Exclude<Handshake, 'ok' | 'local-header-error'>) {
+function* failHandshake(
+  a: Agent,
+  conn: WsConnection,
+  handshake: Exclude<Handshake, 'ok' | 'local-header-error'>,
+): Generator<number, number, void> {
   const edge = a.edge;
   let answered: number;
   let status: number;
@@ -311,7 +348,11 @@ function* tunnel(a: Agent, plan: Plan, conn: WsConnection): Generator<number, Tu
     const retryAfter = result.failure.retryAfterSec;
     const wait = (retryAfter !== undefined ? retryAfter * 1000 : HARNESS_RETRY_MS) + a.rng.int(0, 900);
     if (t + wait >= Math.min(a.stopMs, conn.lastActivity + world.idleTimeoutMs)) break;
-    a.client.note(a, t, `retrying REGISTER in ${(wait / 1000).toFixed(1)} s${retryAfter !== undefined ? ' (Retry-After)' : ''}`);
+    a.client.note(
+      a,
+      t,
+      `retrying REGISTER in ${(wait / 1000).toFixed(1)} s${retryAfter !== undefined ? ' (Retry-After)' : ''}`,
+    );
     t += wait;
     yield t;
   }
@@ -320,7 +361,9 @@ function* tunnel(a: Agent, plan: Plan, conn: WsConnection): Generator<number, Tu
   for (;;) {
     const idleCut = conn.lastActivity + world.idleTimeoutMs + a.rng.int(1, 20);
     const nextKeepAlive =
-      a.keepAlive && registeredAt !== null ? conn.lastActivity + world.keepAliveMs + a.rng.int(0, 400) : Infinity;
+      a.keepAlive && registeredAt !== null
+        ? conn.lastActivity + world.keepAliveMs + a.rng.int(0, 400)
+        : Infinity;
     // the harness lets a transaction in flight finish before it stops the UA
     const stopAt = Math.max(a.stopMs, t);
     const next = Math.min(idleCut, nextKeepAlive, nextRefresh, stopAt);
@@ -453,13 +496,18 @@ function sipRoundTrip(
     buildReply(request, status, reason, { toTag, lbPort: conn.upstreamPort, extra });
   const challenge = (): SipReply => {
     const nonce = a.rng.base64(32);
-    return { ...replyOf(401, 'Unauthorized', [`WWW-Authenticate: Digest realm="${TOPOLOGY.domain}", nonce="${nonce}", qop="auth"`]), nonce };
+    return {
+      ...replyOf(401, 'Unauthorized', [
+        `WWW-Authenticate: Digest realm="${TOPOLOGY.domain}", nonce="${nonce}", qop="auth"`,
+      ]),
+      nonce,
+    };
   };
   switch (verdict) {
     case 'pike-drop': {
       const world = a.world;
       if (atSbc >= world.pike.until) {
-        world.pike = { until: atSbc + a.rng.int(20_000, 40_000), node: a.pointer() };
+        world.pike = { until: atSbc + a.rng.int(8_000, 20_000), node: a.pointer() };
         lines.push(sbc.pikeBlocking(atSbc, pid, bound, TOPOLOGY.lbIp, world.pike.node));
         a.emit('sbc', world.pike.until, [sbc.pikeUnblocking(world.pike.until, world.pike.node)]);
       }

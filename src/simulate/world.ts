@@ -60,7 +60,13 @@ export class World {
   readonly nginxWorkers: number[];
   readonly haproxyPid: number;
   readonly harnessPid: number;
-  readonly stats: HarnessStats = { started: 0, wsOpen: 0, registered: 0, registrationFailures: 0, handshakeFailures: 0 };
+  readonly stats: HarnessStats = {
+    started: 0,
+    wsOpen: 0,
+    registered: 0,
+    registrationFailures: 0,
+    handshakeFailures: 0,
+  };
   /** streams open at the LB right now (HAProxy's actconn/feconn) */
   lbOpen = 0;
   /** pike's red node for the LB address: requests are dropped until `until` */

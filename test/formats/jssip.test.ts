@@ -514,3 +514,20 @@ describe('jssip robustness', () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 });
+
+describe('jssip: the error after "WebSocket <url> error:"', () => {
+  it('reads a local ERR_INVALID_CHAR as a malformed handshake header', () => {
+    // JsSIP's WebSocketInterface template `WebSocket ${url} error: ` (client-formats.md §1.1) carrying
+    // Node's header validation error (client-formats.md §3.3)
+    const events: LogEvent[] = [];
+    const parser = jssip.createParser(utcContext(2026));
+    parser.push(
+      '2025-11-24T10:00:04.485Z JsSIP:WARN:WebSocketInterface WebSocket wss://sbc.example.com/ws?user=agent-036 error:  TypeError [ERR_INVALID_CHAR]: Invalid character in header content ["X-Genesys-KeepAlive"]',
+      1,
+      (e) => events.push(e),
+    );
+    parser.end((e) => events.push(e));
+    expect(events[0].signal).toBe('bad-header');
+    expect(events[0].keys.user).toBe('agent-036');
+  });
+});
