@@ -33,12 +33,22 @@ function iso(ts: number): string {
   return Number.isFinite(ts) ? new Date(ts).toISOString() : '';
 }
 
+/** A multi-line SIP dump is cited by its first line; its start line is added so the status shows. */
+function evidenceText(e: LogEvent): string {
+  const raw = e.raw.length > 500 ? `${e.raw.slice(0, 497)}...` : e.raw;
+  const sip = e.sip;
+  if (!sip || /SIP\/2\.0/.test(raw)) return raw;
+  const start = sip.status !== undefined ? `SIP/2.0 ${sip.status}${sip.reason ? ` ${sip.reason}` : ''}` : sip.method ? `${sip.method} (CSeq ${sip.cseq ?? '?'})` : '';
+  if (!start || (e.kind !== 'sip-request' && e.kind !== 'sip-response') || e.signal) return raw;
+  return `${raw} ⏎ ${start}${sip.retryAfter !== undefined ? ` ⏎ Retry-After: ${sip.retryAfter}` : ''}`;
+}
+
 function toEvidence(e: LogEvent, inputs: readonly InputRef[]): Evidence {
   return {
     path: inputs[e.input]?.path ?? `input ${e.input}`,
     line: e.line,
     role: e.role,
-    text: e.raw.length > 500 ? `${e.raw.slice(0, 497)}...` : e.raw,
+    text: evidenceText(e),
     time: Number.isFinite(e.ts) ? iso(e.ts) : undefined,
   };
 }
@@ -84,6 +94,9 @@ function explain(v: SessionVerdict, run: RunContext): string {
     case 'client-misconfig':
       return `The client caused the failure${tries}: ${top}.`;
     case 'upstream-timeout':
+      if (v.evidence[0]?.event.sip && v.evidence[0].event.kind === 'sip-response') {
+        return `Inside an open WebSocket, the REGISTER was answered ${top}${tries}: a server behind the edge (the SBC's registrar or upstream) did not answer in time; no throttling evidence for this session.`;
+      }
       return `The edge gave up waiting for the SBC${tries}: ${top}; no throttling evidence for this session.`;
     case 'auth-failure':
       return `Authentication failed${tries}: ${top}.`;
@@ -247,9 +260,15 @@ function ruleOut(f: {
     });
   }
   if (!f.byCause['idle-timeout']) {
+    const t = f.run.idleTimeoutMs;
     out.push({
       hypothesis: 'load-balancer idle timeouts',
-      reason: f.run.rolesPresent.has('lb') || f.run.rolesPresent.has('client') ? 'no WebSocket lifetimes cluster at an idle timeout' : 'no tunnel lifetimes in the inputs',
+      reason:
+        t !== undefined
+          ? `${f.run.idleClusterSize} tunnels were closed after ~${Math.round(t / 1000)} s idle, but only in sessions that had already failed for another cause: a consequence there, not the cause`
+          : f.run.rolesPresent.has('lb') || f.run.rolesPresent.has('client')
+            ? 'no WebSocket lifetimes cluster at an idle timeout'
+            : 'no tunnel lifetimes in the inputs',
     });
   }
   if (!f.byCause['edge-rate-limit']) {

@@ -24,6 +24,8 @@ export interface RunContext {
 export interface Tunnel {
   start: number;
   end: number;
+  /** time from the last traffic seen inside the tunnel (or its start) to its end */
+  idleGap: number;
   /** the close was abnormal or unknown (not a clean client close) */
   abnormal: boolean;
   /** an intermediary said it closed the tunnel for inactivity */
@@ -42,8 +44,24 @@ export function isTeardown(closeTs: number, events: readonly LogEvent[], endTs: 
 
 const ABNORMAL_FLAGS = /^[cs]D|^SD|^CD/;
 
+/** Traffic in the last 1.5 s before a close may be the next connection seen through a whole-second clock. */
+const GAP_GUARD_MS = 1_500;
+
+function isTraffic(e: LogEvent): boolean {
+  return e.signal === 'keepalive' || e.kind === 'sip-request' || e.kind === 'sip-response';
+}
+
 /** Tunnels of one session: LB 101 lines (start→end) and client open→close pairs. */
 export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
+  const traffic = events.filter((e) => isTraffic(e) && !Number.isNaN(e.ts)).map((e) => e.ts);
+  const gapOf = (start: number, end: number): number => {
+    let last = start;
+    for (const t of traffic) {
+      if (t > end - GAP_GUARD_MS) break;
+      if (t > last) last = t;
+    }
+    return end - last;
+  };
   const tunnels: Tunnel[] = [];
   let open: LogEvent | undefined;
   for (const e of events) {
@@ -51,9 +69,11 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
     if (e.role === 'lb' && e.http?.status === 101 && e.http.durationMs !== undefined) {
       const flags = e.http.flags ?? '';
       const idleFlag = e.signal === 'idle-close' || /^[cs]D/.test(flags) || /\bSI\b|stream_idle_timeout/.test(flags);
+      const start = e.http.startTs ?? e.ts - e.http.durationMs;
       tunnels.push({
-        start: e.http.startTs ?? e.ts - e.http.durationMs,
+        start,
         end: e.ts,
+        idleGap: gapOf(start, e.ts),
         abnormal: idleFlag || ABNORMAL_FLAGS.test(flags) || flags === '',
         idleFlag,
         source: e,
@@ -65,6 +85,7 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
         tunnels.push({
           start: open.ts,
           end: e.ts,
+          idleGap: gapOf(open.ts, e.ts),
           abnormal: code === 1006 || e.ws?.wasClean === false,
           idleFlag: false,
           source: e,
@@ -82,7 +103,10 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
   return tunnels;
 }
 
-/** Lifetimes cluster at an idle timeout when many abnormal closes share one lifetime (±1 s). */
+/**
+ * Idle gaps (silence before an abnormal close) cluster at an idle timeout when many closes share
+ * one gap (±1 s). Without visible traffic the gap is the tunnel's lifetime.
+ */
 export function findIdleTimeout(lifetimesMs: readonly number[]): { timeoutMs?: number; size: number } {
   const bins = new Map<number, number>();
   for (const d of lifetimesMs) {
@@ -130,7 +154,7 @@ export function buildRunContext(sessions: readonly Session[], extra: readonly Lo
   // tunnels still open when the logs end were torn down with the test, not cut
   for (const s of sessions) {
     for (const t of tunnelsOf(s.events)) {
-      if (t.abnormal && (t.idleFlag || !isTeardown(t.end, s.events, endTs))) lifetimes.push(t.end - t.start);
+      if (t.abnormal && (t.idleFlag || !isTeardown(t.end, s.events, endTs))) lifetimes.push(t.idleGap);
     }
   }
   for (const l of floodBlocks.values()) l.sort((a, b) => a - b);

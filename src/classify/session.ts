@@ -87,7 +87,6 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   let lastRegisteredTs = -Infinity;
   const connectTimes: number[] = [];
   const retryDelays: number[] = [];
-  const trafficTimes: number[] = [];
   const seenSip = new Set<string>();
   const challengesByCall = new Map<string, number>();
   const lastFinalByCall = new Map<string, LogEvent>();
@@ -103,9 +102,6 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     if (e.role === 'lb' && (e.kind === 'ws-handshake' || e.http?.upgrade)) lbHandshakes++;
     if (e.role === 'client' && e.signal === 'ws-open') opens++;
     if (e.retryDelayMs !== undefined) retryDelays.push(e.retryDelayMs);
-    if (e.signal === 'keepalive' || e.kind === 'sip-request' || e.kind === 'sip-response') {
-      if (!Number.isNaN(e.ts)) trafficTimes.push(e.ts);
-    }
     if (e.signal === 'registered') {
       registered = true;
       lastRegisteredTs = e.ts;
@@ -255,17 +251,14 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   const tunnels = tunnelsOf(events);
   for (const t of tunnels) {
     if (!t.abnormal) continue;
-    const lifetime = t.end - t.start;
-    const clustered = run.idleTimeoutMs !== undefined && Math.abs(lifetime - run.idleTimeoutMs) <= Math.max(1_500, run.idleTimeoutMs * 0.02);
-    if (!clustered && !t.idleFlag) continue;
-    // traffic in the last 1.5 s may be the next connection seen through a whole-second clock
-    const lastTraffic = lastBefore(trafficTimes, t.end - 1_500);
-    const idleFor = lastTraffic === undefined ? lifetime : t.end - Math.max(lastTraffic, t.start);
-    const reference = run.idleTimeoutMs ?? lifetime;
-    if (idleFor < BUSY_FRACTION * reference) continue; // a busy socket closed early is not idle
+    // idle for as long as the run's idle timeout: the silence before the close, not the lifetime,
+    // so a busy socket closed early never matches
+    const T = run.idleTimeoutMs;
+    const clustered = T !== undefined && Math.abs(t.idleGap - T) <= Math.max(1_500, T * 0.02);
+    if (!clustered && !(t.idleFlag && (T === undefined || t.idleGap >= BUSY_FRACTION * T))) continue;
     if (!t.idleFlag && isTeardown(t.end, events, run.endTs)) continue;
-    facts.idleLifetimeMs = lifetime;
-    add(scores, 'idle-timeout', t.source, t.idleFlag ? 4 : 3.5, `tunnel closed after ${(lifetime / 1000).toFixed(1)} s with no traffic`);
+    facts.idleLifetimeMs = t.idleGap;
+    add(scores, 'idle-timeout', t.source, t.idleFlag ? 4 : 3.5, `tunnel closed after ${(t.idleGap / 1000).toFixed(1)} s with no traffic`);
     symptoms.push(t.source);
   }
   for (const e of events) {
@@ -338,15 +331,6 @@ function hasPrecedingConnect(events: readonly LogEvent[], e: LogEvent): boolean 
     if (events[j].role === 'client' && events[j].signal === 'ws-connecting') return true;
   }
   return false;
-}
-
-function lastBefore(sorted: readonly number[], t: number): number | undefined {
-  let found: number | undefined;
-  for (const x of sorted) {
-    if (x <= t) found = x;
-    else break;
-  }
-  return found;
 }
 
 /** An HTTP status on the upgrade: who made it decides the cause. */

@@ -16,7 +16,6 @@ export interface TableOptions {
 
 /** Terminal control sequences from logs must not reach the reader's terminal. */
 export function neutralise(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
@@ -53,7 +52,7 @@ export function renderTable(report: Report, opts: TableOptions): string {
 
   if (s.failedSessions) {
     const t = plainTable(['cause', 'sessions', 'share', 'what to do']);
-    (t.options as { colWidths?: number[] }).colWidths = [20, 10, 8, 70];
+    (t.options as { colWidths?: number[] }).colWidths = [18, 10, 7, 58];
     for (const cause of CAUSES) {
       const n = s.byCause[cause];
       if (!n) continue;

@@ -20,7 +20,7 @@ export const SAMPLE_SCENARIOS: readonly SampleScenario[] = [
       'times out; the harness app reports "Error: WebSocket connection failed. Code: 1006" when the idle tunnels are cut.',
     options: {
       users: 500,
-      durationSec: 300,
+      durationSec: 180,
       rampSec: 60,
       causes: { 'sbc-throttling': 0.3, 'upstream-timeout': 0.06 },
       variants: { 'upstream-timeout': { 'sip-504': 1 } },
@@ -40,8 +40,8 @@ export const SAMPLE_SCENARIOS: readonly SampleScenario[] = [
       'SIP.js softphones behind HAProxy (timeout tunnel 60s): the agents of one profile send no keep-alives, ' +
       'so their tunnels are cut (cD--) after 60 s of silence and they reconnect, again and again.',
     options: {
-      users: 200,
-      durationSec: 300,
+      users: 100,
+      durationSec: 240,
       rampSec: 30,
       causes: { 'idle-timeout': 0.4 },
       sbc: 'kamailio',
@@ -59,8 +59,8 @@ export const SAMPLE_SCENARIOS: readonly SampleScenario[] = [
     description:
       'Every cause at once, nginx + JsSIP: a test to check that each failed user gets its own cause.',
     options: {
-      users: 600,
-      durationSec: 300,
+      users: 300,
+      durationSec: 240,
       rampSec: 60,
       causes: {
         'sbc-throttling': 0.12,
@@ -86,7 +86,7 @@ export const SAMPLE_SCENARIOS: readonly SampleScenario[] = [
       'SIP.js softphones behind nginx ramping fast: limit_req refuses upgrades (503 with no upstream), a few ' +
       'agents point at a wrong path and retry without backoff.',
     options: {
-      users: 300,
+      users: 150,
       durationSec: 180,
       rampSec: 20,
       causes: { 'edge-rate-limit': 0.25, 'client-misconfig': 0.05 },
