@@ -69,7 +69,10 @@ function yearHint(lines: readonly string[]): number | undefined {
   return undefined;
 }
 
-function matchesPath(map: ReadonlyMap<string, string | number> | undefined, path: string): string | number | undefined {
+function matchesPath(
+  map: ReadonlyMap<string, string | number> | undefined,
+  path: string,
+): string | number | undefined {
   if (!map) return undefined;
   if (map.has(path)) return map.get(path);
   for (const [k, v] of map) {
@@ -78,7 +81,10 @@ function matchesPath(map: ReadonlyMap<string, string | number> | undefined, path
   return undefined;
 }
 
-async function readHead(source: InputSource, stdin: Readable | undefined): Promise<{ head: string[]; rest: AsyncIterator<string>; close: () => void }> {
+async function readHead(
+  source: InputSource,
+  stdin: Readable | undefined,
+): Promise<{ head: string[]; rest: AsyncIterator<string>; close: () => void }> {
   const stream = openLines(source, stdin);
   const it = stream.lines[Symbol.asyncIterator]();
   const head: string[] = [];
@@ -93,12 +99,28 @@ async function readHead(source: InputSource, stdin: Readable | undefined): Promi
 }
 
 function emptySummary(path: string): InputSummary {
-  return { path, format: 'unknown', role: null, lines: 0, events: 0, unparsed: 0, clockOffsetMs: 0, multiline: 0, skipped: 0 };
+  return {
+    path,
+    format: 'unknown',
+    role: null,
+    lines: 0,
+    events: 0,
+    unparsed: 0,
+    clockOffsetMs: 0,
+    multiline: 0,
+    skipped: 0,
+  };
 }
 
 /** Events with nothing a rule or a reader could use are counted but not kept. */
 function worthKeeping(e: LogEvent): boolean {
-  return e.signal !== undefined || e.sip !== undefined || e.http !== undefined || e.ws !== undefined || e.kind !== 'info';
+  return (
+    e.signal !== undefined ||
+    e.sip !== undefined ||
+    e.http !== undefined ||
+    e.ws !== undefined ||
+    e.kind !== 'info'
+  );
 }
 
 export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
@@ -107,7 +129,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const prepared: PreparedInput[] = [];
   for (const p of fsProblems) {
     problems.push(`${p.path}: ${p.message}`);
-    prepared.push({ source: { path: p.path, kind: 'file' }, summary: { ...emptySummary(p.path), error: p.message } });
+    prepared.push({
+      source: { path: p.path, kind: 'file' },
+      summary: { ...emptySummary(p.path), error: p.message },
+    });
   }
 
   // ---- detect every input from its first lines
@@ -138,7 +163,9 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       input.yearHint = yearHint(head);
       if (!input.format) {
         const first = input.detection.firstLine;
-        const why = head.every((l) => l.trim() === '') ? 'empty input' : `format not recognised; first line: ${JSON.stringify((first ?? '').slice(0, 120))}`;
+        const why = head.every((l) => l.trim() === '')
+          ? 'empty input'
+          : `format not recognised; first line: ${JSON.stringify((first ?? '').slice(0, 120))}`;
         problems.push(`${source.path}: ${why}`);
         summary.error = why;
       }
@@ -164,14 +191,20 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     if (!input.format || summary.error) {
       // still count what an unrecognised input held
       if (input.head && !summary.error?.startsWith('empty')) summary.lines = input.head.length;
-      if (input.head && !input.format && !summary.error?.startsWith('empty')) summary.unparsed = input.head.filter((l) => l.trim() !== '').length;
+      if (input.head && !input.format && !summary.error?.startsWith('empty'))
+        summary.unparsed = input.head.filter((l) => l.trim() !== '').length;
       continue;
     }
     const format = input.format;
     summary.format = format.name;
     summary.role = format.role;
     opts.onInput?.(input.source.path, input.detection!);
-    const ctx: ParseContext = { input: index, path: input.source.path, year: input.yearHint ?? year, localToEpoch };
+    const ctx: ParseContext = {
+      input: index,
+      path: input.source.path,
+      year: input.yearHint ?? year,
+      localToEpoch,
+    };
     const parser = format.createParser(ctx);
     const samples: { line: number; text: string }[] = [];
     let lineNo = 0;
@@ -237,14 +270,21 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const keyless = builder.keylessEvents();
   const clocks = estimateClocks(
     sessions,
-    prepared.map((p) => ({ role: p.format ? p.format.role : null, overrideMs: numberOrUndefined(matchesPath(opts.skew, p.source.path)) })),
+    prepared.map((p) => ({
+      role: p.format ? p.format.role : null,
+      overrideMs: numberOrUndefined(matchesPath(opts.skew, p.source.path)),
+    })),
   );
   applyClocks(sessions, keyless, clocks.offsets);
   clocks.offsets.forEach((o, i) => (inputs[i].clockOffsetMs = o));
   sessions = attachByTime(sessions, keyless);
 
   // ---- classify
-  const run = classifyRun(sessions, keyless, prepared.map((p) => ({ path: p.source.path, role: p.format?.role ?? null })));
+  const run = classifyRun(
+    sessions,
+    keyless,
+    prepared.map((p) => ({ path: p.source.path, role: p.format?.role ?? null })),
+  );
 
   const report: Report = {
     schemaVersion: 1,

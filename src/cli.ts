@@ -17,7 +17,8 @@ export class UsageError extends Error {}
 function collectPair(kind: string) {
   return (value: string, previous: Map<string, string>) => {
     const eq = value.lastIndexOf('=');
-    if (eq <= 0 || eq === value.length - 1) throw new UsageError(`${kind} expects PATH=VALUE, got '${value}'`);
+    if (eq <= 0 || eq === value.length - 1)
+      throw new UsageError(`${kind} expects PATH=VALUE, got '${value}'`);
     previous.set(value.slice(0, eq), value.slice(eq + 1));
     return previous;
   };
@@ -28,9 +29,14 @@ export function parseFailOn(text: string): Set<CauseId> | 'any' | 'none' {
   if (t === 'any') return 'any';
   if (t === 'none') return 'none';
   const set = new Set<CauseId>();
-  for (const part of t.split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const part of t
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     if (!(CAUSES as readonly string[]).includes(part)) {
-      throw new UsageError(`--fail-on: unknown cause '${part}' (use any, none, or a list of: ${CAUSES.join(', ')})`);
+      throw new UsageError(
+        `--fail-on: unknown cause '${part}' (use any, none, or a list of: ${CAUSES.join(', ')})`,
+      );
     }
     set.add(part as CauseId);
   }
@@ -74,11 +80,13 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
   let year: number | undefined;
   if (flags.year !== undefined) {
     year = Number(flags.year);
-    if (!Number.isInteger(year) || year < 1970 || year > 2200) throw new UsageError(`--year ${flags.year}: not a year`);
+    if (!Number.isInteger(year) || year < 1970 || year > 2200)
+      throw new UsageError(`--year ${flags.year}: not a year`);
   }
   const formatOf = new Map<string, string>();
   for (const [path, name] of flags.formatOf) {
-    if (!FORMATS.some((f) => f.name === name)) throw new UsageError(`--format-of ${path}=${name}: unknown format (see 'logdiag formats')`);
+    if (!FORMATS.some((f) => f.name === name))
+      throw new UsageError(`--format-of ${path}=${name}: unknown format (see 'logdiag formats')`);
     formatOf.set(path, name);
   }
   let result;
@@ -132,11 +140,16 @@ async function runDetect(paths: string[]): Promise<number> {
     }
     const d = detectFormat(head, FORMATS);
     const runner = d.runnerUp ? ` (runner-up ${d.runnerUp.name} ${d.runnerUp.confidence})` : '';
-    if (d.format) process.stdout.write(`${source.path}: ${d.format.name} [${d.format.role}] confidence ${d.confidence}${runner}\n`);
+    if (d.format)
+      process.stdout.write(
+        `${source.path}: ${d.format.name} [${d.format.role}] confidence ${d.confidence}${runner}\n`,
+      );
     else {
       unknown++;
       const closest = d.runnerUp ? ` (closest: ${d.runnerUp.name}, ${d.runnerUp.confidence})` : '';
-      process.stdout.write(`${source.path}: unknown${closest}; first line: ${JSON.stringify(d.firstLine ?? '')}\n`);
+      process.stdout.write(
+        `${source.path}: unknown${closest}; first line: ${JSON.stringify(d.firstLine ?? '')}\n`,
+      );
     }
   }
   return unknown > 0 ? 1 : 0;
@@ -166,9 +179,15 @@ function positiveNumber(name: string, text: string | undefined, fallback: number
   return n;
 }
 
-function oneOf<T extends string>(name: string, text: string | undefined, allowed: readonly T[], fallback: T): T {
+function oneOf<T extends string>(
+  name: string,
+  text: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
   if (text === undefined) return fallback;
-  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`${name} ${text}: use one of ${allowed.join(', ')}`);
+  if (!(allowed as readonly string[]).includes(text))
+    throw new UsageError(`${name} ${text}: use one of ${allowed.join(', ')}`);
   return text as T;
 }
 
@@ -176,7 +195,10 @@ async function runSimulate(flags: SimulateFlags): Promise<number> {
   let base: Omit<SimulateOptions, 'outDir'>;
   if (flags.scenario) {
     const sample = SAMPLE_SCENARIOS.find((s) => s.name === flags.scenario);
-    if (!sample) throw new UsageError(`--scenario ${flags.scenario}: use one of ${SAMPLE_SCENARIOS.map((s) => s.name).join(', ')}`);
+    if (!sample)
+      throw new UsageError(
+        `--scenario ${flags.scenario}: use one of ${SAMPLE_SCENARIOS.map((s) => s.name).join(', ')}`,
+      );
     base = sample.options;
   } else {
     base = {
@@ -204,7 +226,8 @@ async function runSimulate(flags: SimulateFlags): Promise<number> {
   }
   const skewMs = { ...base.skewMs };
   for (const [role, ms] of flags.skew) {
-    if (role !== 'sbc' && role !== 'lb' && role !== 'client') throw new UsageError(`--skew ${role}=${ms}: the role must be sbc, lb or client`);
+    if (role !== 'sbc' && role !== 'lb' && role !== 'client')
+      throw new UsageError(`--skew ${role}=${ms}: the role must be sbc, lb or client`);
     skewMs[role] = positiveOrSigned(ms, `--skew ${role}`);
   }
   const start = flags.start !== undefined ? new Date(flags.start) : base.start;
@@ -232,7 +255,9 @@ async function runSimulate(flags: SimulateFlags): Promise<number> {
     if (err instanceof Error && !('code' in err)) throw new UsageError(err.message);
     throw err;
   }
-  process.stderr.write(`logdiag: wrote ${result.lines} lines (${(result.bytes / 1e6).toFixed(1)} MB) to ${flags.out}; truth in ${result.truthPath}\n`);
+  process.stderr.write(
+    `logdiag: wrote ${result.lines} lines (${(result.bytes / 1e6).toFixed(1)} MB) to ${flags.out}; truth in ${result.truthPath}\n`,
+  );
   return 0;
 }
 
@@ -246,7 +271,9 @@ export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command();
   program
     .name('logdiag')
-    .description('Why did WebRTC softphone (SIP over WebSocket) connections fail? Reads SBC, load-balancer and client logs together.')
+    .description(
+      'Why did WebRTC softphone (SIP over WebSocket) connections fail? Reads SBC, load-balancer and client logs together.',
+    )
     .version(VERSION)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
@@ -256,12 +283,31 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('analyze')
     .description('analyse logs and explain every failed session')
     .argument('[paths...]', 'log files, directories (recursive), .gz files, or - for stdin')
-    .addOption(new Option('-f, --format <name>', 'report format').choices(Object.keys(REPORTERS)).default('table'))
+    .addOption(
+      new Option('-f, --format <name>', 'report format').choices(Object.keys(REPORTERS)).default('table'),
+    )
     .option('-o, --output <file>', 'write the report to a file')
-    .option('--fail-on <causes>', 'exit 1 when a finding has one of these causes: any, none, or a comma list', 'any')
-    .option('--format-of <path=name>', 'force the format of an input (repeatable)', collectPair('--format-of'), new Map())
-    .option('--skew <path=ms>', "an input's clock offset in ms, instead of the estimate (repeatable)", collectPair('--skew'), new Map())
-    .option('--tz <zone>', 'time zone of logs that write local time without a zone (UTC, +02:00, Europe/Berlin)')
+    .option(
+      '--fail-on <causes>',
+      'exit 1 when a finding has one of these causes: any, none, or a comma list',
+      'any',
+    )
+    .option(
+      '--format-of <path=name>',
+      'force the format of an input (repeatable)',
+      collectPair('--format-of'),
+      new Map(),
+    )
+    .option(
+      '--skew <path=ms>',
+      "an input's clock offset in ms, instead of the estimate (repeatable)",
+      collectPair('--skew'),
+      new Map(),
+    )
+    .option(
+      '--tz <zone>',
+      'time zone of logs that write local time without a zone (UTC, +02:00, Europe/Berlin)',
+    )
     .option('--year <year>', 'year of logs that write none (syslog); default: inferred from the other inputs')
     .option('-v, --verbose', 'show every finding in the terminal report')
     .option('-q, --quiet', 'no warnings on stderr')
@@ -283,16 +329,27 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .command('simulate')
     .description('write a realistic load-test scenario (SBC, LB and client logs) and its truth.json')
     .requiredOption('--out <dir>', 'directory to write into')
-    .option('--scenario <name>', `start from a sample scenario (${SAMPLE_SCENARIOS.map((s) => s.name).join(', ')})`)
+    .option(
+      '--scenario <name>',
+      `start from a sample scenario (${SAMPLE_SCENARIOS.map((s) => s.name).join(', ')})`,
+    )
     .option('--users <n>', 'softphones (default 100)')
     .option('--duration <s>', 'test length in seconds (default 300)')
     .option('--ramp <s>', 'users start spread over this many seconds (default 60)')
-    .option('--causes <mix>', 'share of users per cause, e.g. sbc-throttling=0.3,idle-timeout=0.1 (rest healthy)')
+    .option(
+      '--causes <mix>',
+      'share of users per cause, e.g. sbc-throttling=0.3,idle-timeout=0.1 (rest healthy)',
+    )
     .option('--sbc <name>', 'SBC log format: kamailio')
     .option('--lb <name>', 'LB log format: nginx | haproxy')
     .option('--client <name>', 'client log format: jssip | sipjs')
     .option('--seed <n>', 'random seed (same seed, same files)')
-    .option('--skew <role=ms>', 'clock error of a role’s log, e.g. client=1200 (repeatable)', collectPair('--skew'), new Map())
+    .option(
+      '--skew <role=ms>',
+      'clock error of a role’s log, e.g. client=1200 (repeatable)',
+      collectPair('--skew'),
+      new Map(),
+    )
     .option('--noise <n>', 'unrelated lines per 100 lines (default 5)')
     .option('--idle-timeout <s>', 'the LB idle / tunnel timeout (default 60)')
     .option('--start <iso>', 'start time of the test')
@@ -308,7 +365,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv]);
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return 0;
       return 2; // commander already printed its one-line message
     }
     if (err instanceof UsageError) {

@@ -32,10 +32,26 @@ export function registeredClient(user: string, at: number, callId = `call-${user
   return [
     ev('client', at, { kind: 'ws-handshake', signal: 'ws-connecting', keys: { user } }),
     ev('client', at + 0.1, { kind: 'ws-open', signal: 'ws-open', keys: { user } }),
-    ev('client', at + 0.2, { kind: 'sip-request', keys: { user, callId }, sip: { method: 'REGISTER', cseq: 1, direction: 'sent' } }),
-    ev('client', at + 0.3, { kind: 'sip-response', keys: { user, callId }, sip: { method: 'REGISTER', cseq: 1, status: 401, reason: 'Unauthorized', direction: 'received' } }),
-    ev('client', at + 0.4, { kind: 'sip-request', keys: { user, callId }, sip: { method: 'REGISTER', cseq: 2, direction: 'sent' } }),
-    ev('client', at + 0.5, { kind: 'sip-response', keys: { user, callId }, sip: { method: 'REGISTER', cseq: 2, status: 200, reason: 'OK', direction: 'received' } }),
+    ev('client', at + 0.2, {
+      kind: 'sip-request',
+      keys: { user, callId },
+      sip: { method: 'REGISTER', cseq: 1, direction: 'sent' },
+    }),
+    ev('client', at + 0.3, {
+      kind: 'sip-response',
+      keys: { user, callId },
+      sip: { method: 'REGISTER', cseq: 1, status: 401, reason: 'Unauthorized', direction: 'received' },
+    }),
+    ev('client', at + 0.4, {
+      kind: 'sip-request',
+      keys: { user, callId },
+      sip: { method: 'REGISTER', cseq: 2, direction: 'sent' },
+    }),
+    ev('client', at + 0.5, {
+      kind: 'sip-response',
+      keys: { user, callId },
+      sip: { method: 'REGISTER', cseq: 2, status: 200, reason: 'OK', direction: 'received' },
+    }),
   ];
 }
 

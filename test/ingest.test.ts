@@ -46,7 +46,10 @@ describe('ingest', () => {
     writeFileSync(join(dir, 'tree', 'a.log'), 'a\n');
     writeFileSync(join(dir, 'tree', 'deeper', 'b.log'), 'b\n');
     const { sources, problems } = await expandInputs([join(dir, 'tree'), join(dir, 'missing.log')]);
-    expect(sources.map((s) => s.path)).toEqual([join(dir, 'tree', 'a.log'), join(dir, 'tree', 'deeper', 'b.log')]);
+    expect(sources.map((s) => s.path)).toEqual([
+      join(dir, 'tree', 'a.log'),
+      join(dir, 'tree', 'deeper', 'b.log'),
+    ]);
     expect(problems).toEqual([{ path: join(dir, 'missing.log'), message: 'no such file or directory' }]);
   });
 });

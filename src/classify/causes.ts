@@ -41,6 +41,7 @@ export const CAUSE_TEXT: Record<CauseId, CauseText> = {
   },
   unclassified: {
     title: 'Failed, and no rule explains why',
-    remediation: 'Read the evidence lines; add the missing log (SBC, LB or client) for this period so the cause can be decided.',
+    remediation:
+      'Read the evidence lines; add the missing log (SBC, LB or client) for this period so the cause can be decided.',
   },
 };

@@ -38,7 +38,12 @@ function evidenceText(e: LogEvent): string {
   const raw = e.raw.length > 500 ? `${e.raw.slice(0, 497)}...` : e.raw;
   const sip = e.sip;
   if (!sip || /SIP\/2\.0/.test(raw)) return raw;
-  const start = sip.status !== undefined ? `SIP/2.0 ${sip.status}${sip.reason ? ` ${sip.reason}` : ''}` : sip.method ? `${sip.method} (CSeq ${sip.cseq ?? '?'})` : '';
+  const start =
+    sip.status !== undefined
+      ? `SIP/2.0 ${sip.status}${sip.reason ? ` ${sip.reason}` : ''}`
+      : sip.method
+        ? `${sip.method} (CSeq ${sip.cseq ?? '?'})`
+        : '';
   if (!start || (e.kind !== 'sip-request' && e.kind !== 'sip-response') || e.signal) return raw;
   return `${raw} ⏎ ${start}${sip.retryAfter !== undefined ? ` ⏎ Retry-After: ${sip.retryAfter}` : ''}`;
 }
@@ -141,10 +146,16 @@ function keySets(s: Session): Finding['keys'] {
   return keys;
 }
 
-export function classifyRun(sessions: readonly Session[], extra: readonly LogEvent[], inputs: readonly InputRef[]): RunClassification {
+export function classifyRun(
+  sessions: readonly Session[],
+  extra: readonly LogEvent[],
+  inputs: readonly InputRef[],
+): RunClassification {
   const run = buildRunContext(sessions, extra);
   // sessions that name a user are the unit; without any, every session counts
-  const counted = (sessions.some((s) => s.user) ? sessions.filter((s) => s.user) : [...sessions]).filter((s) => !isProbeOnly(s));
+  const counted = (sessions.some((s) => s.user) ? sessions.filter((s) => s.user) : [...sessions]).filter(
+    (s) => !isProbeOnly(s),
+  );
   const findings: Finding[] = [];
   const byCause: Partial<Record<CauseId, number>> = {};
   let healthy = 0;
@@ -188,9 +199,19 @@ export function classifyRun(sessions: readonly Session[], extra: readonly LogEve
 
   findings.sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.session.localeCompare(b.session));
   const primaryCause = pickPrimary(byCause);
-  const failuresBegan = findings.length ? findings.reduce((m, f) => (f.firstSeen && f.firstSeen < m ? f.firstSeen : m), findings[0].firstSeen) : null;
+  const failuresBegan = findings.length
+    ? findings.reduce((m, f) => (f.firstSeen && f.firstSeen < m ? f.firstSeen : m), findings[0].firstSeen)
+    : null;
 
-  const ruledOut = ruleOut({ byCause, run, internal503, received503, customHeader, customHeaderSessions, customHeaderHealthy });
+  const ruledOut = ruleOut({
+    byCause,
+    run,
+    internal503,
+    received503,
+    customHeader,
+    customHeaderSessions,
+    customHeaderHealthy,
+  });
   const verdict = verdictLine(counted.length, findings.length, byCause, primaryCause, failuresBegan);
   return {
     findings,
@@ -274,7 +295,9 @@ function ruleOut(f: {
   if (!f.byCause['edge-rate-limit']) {
     out.push({
       hypothesis: 'an edge rate limit (429, limit_req, stick-table deny)',
-      reason: f.run.rolesPresent.has('lb') ? 'the load balancer refused no handshake by itself' : 'no LB log given and no 429 seen by clients',
+      reason: f.run.rolesPresent.has('lb')
+        ? 'the load balancer refused no handshake by itself'
+        : 'no LB log given and no 429 seen by clients',
     });
   }
   if (!f.byCause['sbc-throttling']) {

@@ -39,7 +39,11 @@ export const TEARDOWN_MS = 5_000;
 /** A close at the very end of the logs, with no reconnect after it, is the test's teardown. */
 export function isTeardown(closeTs: number, events: readonly LogEvent[], endTs: number): boolean {
   if (closeTs < endTs - TEARDOWN_MS) return false;
-  return !events.some((e) => e.ts > closeTs && (e.signal === 'ws-connecting' || e.signal === 'reconnect' || e.kind === 'ws-handshake'));
+  return !events.some(
+    (e) =>
+      e.ts > closeTs &&
+      (e.signal === 'ws-connecting' || e.signal === 'reconnect' || e.kind === 'ws-handshake'),
+  );
 }
 
 const ABNORMAL_FLAGS = /^[cs]D|^SD|^CD/;
@@ -68,7 +72,8 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
     if (Number.isNaN(e.ts)) continue;
     if (e.role === 'lb' && e.http?.status === 101 && e.http.durationMs !== undefined) {
       const flags = e.http.flags ?? '';
-      const idleFlag = e.signal === 'idle-close' || /^[cs]D/.test(flags) || /\bSI\b|stream_idle_timeout/.test(flags);
+      const idleFlag =
+        e.signal === 'idle-close' || /^[cs]D/.test(flags) || /\bSI\b|stream_idle_timeout/.test(flags);
       const start = e.http.startTs ?? e.ts - e.http.durationMs;
       tunnels.push({
         start,
@@ -95,7 +100,9 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
     }
   }
   // an LB line cannot tell a clean close from a cut one; the client's clean close can
-  const cleanCloses = events.filter((e) => e.role === 'client' && e.signal === 'ws-close' && e.ws?.wasClean === true);
+  const cleanCloses = events.filter(
+    (e) => e.role === 'client' && e.signal === 'ws-close' && e.ws?.wasClean === true,
+  );
   for (const t of tunnels) {
     if (t.source.role !== 'lb' || t.idleFlag) continue;
     if (cleanCloses.some((c) => Math.abs(c.ts - t.end) <= 3_000)) t.abnormal = false;
@@ -146,7 +153,8 @@ export function buildRunContext(sessions: readonly Session[], extra: readonly Lo
     }
     if (e.role === 'lb' && e.http?.status && e.http.status >= 400) {
       if (e.signal === 'edge-rate-limit' || e.signal === 'edge-connection-limit') edgeRefusals++;
-      else if (typeof e.http.upstreamStatus === 'number' && e.http.upstreamStatus === e.http.status) upstreamRefusals++;
+      else if (typeof e.http.upstreamStatus === 'number' && e.http.upstreamStatus === e.http.status)
+        upstreamRefusals++;
     }
   };
   for (const s of sessions) s.events.forEach(visit);

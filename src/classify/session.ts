@@ -34,8 +34,10 @@ export interface SessionVerdict {
   };
 }
 
-const RATE_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|busy|unavailable/i;
-const AUTH_REASON = /auth|credential|password|forbidden|unauthori[sz]ed|not allowed|not relaying|denied|invalid user|unknown user|expired|token/i;
+const RATE_REASON =
+  /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|busy|unavailable/i;
+const AUTH_REASON =
+  /auth|credential|password|forbidden|unauthori[sz]ed|not allowed|not relaying|denied|invalid user|unknown user|expired|token/i;
 
 /** Reconnects faster than this, repeatedly, are a storm (library defaults are 2 s and 4 s). */
 const STORM_INTERVAL_MS = 1_000;
@@ -95,7 +97,11 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   for (const e of events) {
     const sip = e.sip;
     if (e.keys.ip && e.role !== 'client') ips.add(e.keys.ip);
-    if (e.role === 'client' && (e.signal === 'ws-connecting' || (e.signal === 'ws-handshake-failed' && !hasPrecedingConnect(events, e)))) {
+    if (
+      e.role === 'client' &&
+      (e.signal === 'ws-connecting' ||
+        (e.signal === 'ws-handshake-failed' && !hasPrecedingConnect(events, e)))
+    ) {
       connects++;
       if (!Number.isNaN(e.ts)) connectTimes.push(e.ts);
     }
@@ -122,7 +128,8 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
         registered = true;
         lastRegisteredTs = e.ts;
       }
-      if (status >= 200 && e.keys.callId && (sip.method === 'REGISTER' || sip.method === undefined)) lastFinalByCall.set(e.keys.callId, e);
+      if (status >= 200 && e.keys.callId && (sip.method === 'REGISTER' || sip.method === undefined))
+        lastFinalByCall.set(e.keys.callId, e);
       if (status < 300) continue;
       if (first) facts.sipStatuses.push(status);
       if (status === 401 || status === 407) {
@@ -134,9 +141,16 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
       const reason = sip.reason ?? '';
       if (status === 503 || status === 480 || (status === 486 && RATE_REASON.test(reason))) {
         if (sip.retryAfter !== undefined) facts.retryAfter = sip.retryAfter;
-        add(scores, 'sbc-throttling', e, sip.retryAfter !== undefined ? 4 : 3, `SIP ${status} ${reason}`.trim());
+        add(
+          scores,
+          'sbc-throttling',
+          e,
+          sip.retryAfter !== undefined ? 4 : 3,
+          `SIP ${status} ${reason}`.trim(),
+        );
       } else if (status === 403) {
-        if (RATE_REASON.test(reason) && !AUTH_REASON.test(reason.replace(/forbidden/i, ''))) add(scores, 'sbc-throttling', e, 3, `SIP 403 ${reason}`);
+        if (RATE_REASON.test(reason) && !AUTH_REASON.test(reason.replace(/forbidden/i, '')))
+          add(scores, 'sbc-throttling', e, 3, `SIP 403 ${reason}`);
         else add(scores, 'auth-failure', e, 3, `SIP 403 ${reason}`.trim());
       } else if (status === 504 || status === 408) {
         // a 408 the client made itself is a timeout symptom, one received from the server is the server's
@@ -185,7 +199,13 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
         symptoms.push(e);
         break;
       case 'client-timeout':
-        add(scores, 'client-misconfig', e, e.role === 'lb' ? 2.5 : 2, 'client gave up before the server answered');
+        add(
+          scores,
+          'client-misconfig',
+          e,
+          e.role === 'lb' ? 2.5 : 2,
+          'client gave up before the server answered',
+        );
         symptoms.push(e);
         break;
       case 'auth-failed':
@@ -214,12 +234,23 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
       case 'ws-close':
         break;
     }
-    if (e.role === 'lb' && e.http?.status !== undefined && e.signal === undefined && e.http.status >= 400 && (e.kind === 'ws-handshake' || e.http.upgrade)) {
+    if (
+      e.role === 'lb' &&
+      e.http?.status !== undefined &&
+      e.signal === undefined &&
+      e.http.status >= 400 &&
+      (e.kind === 'ws-handshake' || e.http.upgrade)
+    ) {
       facts.handshakeStatuses.push(e.http.status);
       symptoms.push(e);
       classifyHandshakeStatus(scores, e, e.http.status, run);
     }
-    if (!facts.customHeader && e.role === 'client' && /\bX-[A-Za-z][A-Za-z0-9-]*\s*[:=]/.test(e.text ?? '') && e.signal !== 'bad-header') {
+    if (
+      !facts.customHeader &&
+      e.role === 'client' &&
+      /\bX-[A-Za-z][A-Za-z0-9-]*\s*[:=]/.test(e.text ?? '') &&
+      e.signal !== 'bad-header'
+    ) {
       facts.customHeader = /X-[A-Za-z0-9-]+/.exec(e.text ?? '')?.[0];
     }
   }
@@ -232,7 +263,11 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     if (count >= 2 && unresolved) {
       add(scores, 'auth-failure', last!, 4, `SIP ${lastStatus} again after credentials were sent`);
       symptoms.push(last!);
-    } else if (unresolved && !registered && events.some((x) => x.signal === 'registration-failed' || x.signal === 'app-ws-failed')) {
+    } else if (
+      unresolved &&
+      !registered &&
+      events.some((x) => x.signal === 'registration-failed' || x.signal === 'app-ws-failed')
+    ) {
       add(scores, 'auth-failure', last!, 2.5, `SIP ${lastStatus} challenge never answered successfully`);
       symptoms.push(last!);
     }
@@ -243,7 +278,11 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   for (const ip of scores.size === 0 ? ips : []) {
     const blocks = run.floodBlocks.get(ip);
     if (!blocks) continue;
-    const after = events.find((x) => (x.signal === 'transaction-timeout' || isAbnormalClose(x) || x.signal === 'app-ws-failed') && blocks.some((b) => x.ts >= b && x.ts - b < 300_000));
+    const after = events.find(
+      (x) =>
+        (x.signal === 'transaction-timeout' || isAbnormalClose(x) || x.signal === 'app-ws-failed') &&
+        blocks.some((b) => x.ts >= b && x.ts - b < 300_000),
+    );
     if (after) add(scores, 'sbc-throttling', after, 2.5, `timed out after the SBC blocked ${ip}`);
   }
 
@@ -258,12 +297,20 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     if (!clustered && !(t.idleFlag && (T === undefined || t.idleGap >= BUSY_FRACTION * T))) continue;
     if (!t.idleFlag && isTeardown(t.end, events, run.endTs)) continue;
     facts.idleLifetimeMs = t.idleGap;
-    add(scores, 'idle-timeout', t.source, t.idleFlag ? 4 : 3.5, `tunnel closed after ${(t.idleGap / 1000).toFixed(1)} s with no traffic`);
+    add(
+      scores,
+      'idle-timeout',
+      t.source,
+      t.idleFlag ? 4 : 3.5,
+      `tunnel closed after ${(t.idleGap / 1000).toFixed(1)} s with no traffic`,
+    );
     symptoms.push(t.source);
   }
   for (const e of events) {
-    if (e.signal === 'idle-close' && e.role !== 'lb' && scores.has('idle-timeout')) add(scores, 'idle-timeout', e, 2, 'the SBC saw the idle connection go');
-    if (e.signal === 'conn-reset' && e.role === 'sbc' && scores.has('idle-timeout')) add(scores, 'idle-timeout', e, 1, 'the SBC saw the connection reset');
+    if (e.signal === 'idle-close' && e.role !== 'lb' && scores.has('idle-timeout'))
+      add(scores, 'idle-timeout', e, 2, 'the SBC saw the idle connection go');
+    if (e.signal === 'conn-reset' && e.role === 'sbc' && scores.has('idle-timeout'))
+      add(scores, 'idle-timeout', e, 1, 'the SBC saw the connection reset');
   }
 
   // ---- retry storms: many connects, far faster than any backoff
@@ -275,10 +322,19 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     const median = gaps[Math.floor(gaps.length / 2)];
     if (median < STORM_INTERVAL_MS) {
       const where = events.find((x) => x.signal === 'ws-connecting' || x.signal === 'reconnect') ?? events[0];
-      add(scores, 'client-misconfig', where, 3, `${connectTimes.length} connection attempts, median ${median} ms apart (no backoff)`);
+      add(
+        scores,
+        'client-misconfig',
+        where,
+        3,
+        `${connectTimes.length} connection attempts, median ${median} ms apart (no backoff)`,
+      );
       symptoms.push(where);
     }
-  } else if (retryDelays.length >= STORM_MIN_ATTEMPTS && retryDelays.filter((d) => d < STORM_INTERVAL_MS).length >= STORM_MIN_ATTEMPTS) {
+  } else if (
+    retryDelays.length >= STORM_MIN_ATTEMPTS &&
+    retryDelays.filter((d) => d < STORM_INTERVAL_MS).length >= STORM_MIN_ATTEMPTS
+  ) {
     const where = events.find((x) => x.retryDelayMs !== undefined)!;
     add(scores, 'client-misconfig', where, 3, 'reconnects scheduled with no backoff');
     symptoms.push(where);
@@ -287,7 +343,10 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   // ---- did it fail? a close with nothing wrong around it, after registering, is a teardown
   const abnormalCloses = events.filter((x) => isAbnormalClose(x));
   for (const c of abnormalCloses) {
-    const reconnected = events.some((x) => x.ts > c.ts && x.ts - c.ts < 120_000 && (x.signal === 'ws-connecting' || x.signal === 'reconnect'));
+    const reconnected = events.some(
+      (x) =>
+        x.ts > c.ts && x.ts - c.ts < 120_000 && (x.signal === 'ws-connecting' || x.signal === 'reconnect'),
+    );
     const neverRegistered = !registered;
     const teardown = isTeardown(c.ts, events, run.endTs) && lastRegisteredTs < c.ts;
     if ((reconnected || neverRegistered) && !teardown) symptoms.push(c);
@@ -310,9 +369,14 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     return { failed: false, confidence: 0, evidence: [], symptoms: [], attempts, explanation: '', facts };
   }
   const cause: CauseId = best ?? 'unclassified';
-  const evidence = [...(scores.get(cause) ?? [])].sort((a, b) => b.weight - a.weight || a.event.ts - b.event.ts);
+  const evidence = [...(scores.get(cause) ?? [])].sort(
+    (a, b) => b.weight - a.weight || a.event.ts - b.event.ts,
+  );
   const roles = new Set(evidence.map((w) => w.event.role));
-  const confidence = cause === 'unclassified' ? 0.3 : Math.min(0.99, 0.45 + 0.08 * Math.min(bestScore, 6) + 0.05 * (roles.size - 1));
+  const confidence =
+    cause === 'unclassified'
+      ? 0.3
+      : Math.min(0.99, 0.45 + 0.08 * Math.min(bestScore, 6) + 0.05 * (roles.size - 1));
   return {
     failed: true,
     cause,
@@ -340,13 +404,41 @@ function classifyHandshakeStatus(scores: Scores, e: LogEvent, status: number, ru
   if (status === 429) {
     add(scores, 'edge-rate-limit', e, 4, 'HTTP 429 on the handshake');
   } else if (status === 503 || status === 403) {
-    if (fromUpstream) add(scores, status === 403 ? 'auth-failure' : 'sbc-throttling', e, 3, `HTTP ${status} on the handshake from the upstream`);
+    if (fromUpstream)
+      add(
+        scores,
+        status === 403 ? 'auth-failure' : 'sbc-throttling',
+        e,
+        3,
+        `HTTP ${status} on the handshake from the upstream`,
+      );
     else if (edgeMade) add(scores, 'edge-rate-limit', e, 3, `HTTP ${status} made by the edge (no upstream)`);
     else if (e.role === 'client') {
       // the client cannot tell who answered; the run's LB lines can
-      if (run.edgeRefusals > 0 && run.edgeRefusals >= run.upstreamRefusals) add(scores, 'edge-rate-limit', e, 2, `HTTP ${status} on the handshake; the edge refused handshakes in this run`);
-      else if (run.upstreamRefusals > 0) add(scores, 'sbc-throttling', e, 2, `HTTP ${status} on the handshake; the SBC refused handshakes in this run`);
-      else add(scores, status === 403 ? 'auth-failure' : 'edge-rate-limit', e, 1.5, `HTTP ${status} on the handshake`);
+      if (run.edgeRefusals > 0 && run.edgeRefusals >= run.upstreamRefusals)
+        add(
+          scores,
+          'edge-rate-limit',
+          e,
+          2,
+          `HTTP ${status} on the handshake; the edge refused handshakes in this run`,
+        );
+      else if (run.upstreamRefusals > 0)
+        add(
+          scores,
+          'sbc-throttling',
+          e,
+          2,
+          `HTTP ${status} on the handshake; the SBC refused handshakes in this run`,
+        );
+      else
+        add(
+          scores,
+          status === 403 ? 'auth-failure' : 'edge-rate-limit',
+          e,
+          1.5,
+          `HTTP ${status} on the handshake`,
+        );
     }
   } else if (status === 504 || status === 502) {
     add(scores, 'upstream-timeout', e, status === 504 ? 3.5 : 2, `HTTP ${status} on the handshake`);

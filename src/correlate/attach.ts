@@ -13,7 +13,8 @@ export const MATCH_TOLERANCE_MS = 2_000;
 type Moment = 'handshake' | 'close';
 
 function momentOf(e: LogEvent): Moment | undefined {
-  if (e.kind === 'ws-handshake' || e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol') return 'handshake';
+  if (e.kind === 'ws-handshake' || e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol')
+    return 'handshake';
   if (e.signal === 'ws-open' && e.role === 'lb') return 'handshake';
   if (e.kind === 'ws-close' || e.signal === 'conn-reset' || e.signal === 'idle-close') return 'close';
   return undefined;
@@ -45,7 +46,8 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
   for (const s of owned) {
     for (const e of s.events) {
       if (e.role !== 'client' || Number.isNaN(e.ts)) continue;
-      const m = momentOf(e) ?? (e.signal === 'ws-connecting' || e.signal === 'ws-open' ? 'handshake' : undefined);
+      const m =
+        momentOf(e) ?? (e.signal === 'ws-connecting' || e.signal === 'ws-open' ? 'handshake' : undefined);
       if (m) slots[m].push({ ts: e.ts, status: statusOf(e), session: s, used: false });
     }
   }

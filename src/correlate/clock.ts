@@ -50,7 +50,12 @@ function anchorsOf(e: LogEvent): AnchorPoint[] {
   const coarse = e.ts % 1000 === 0;
   const shift = coarse ? 500 : 0;
   const base = { ts: e.ts + shift, input: e.input, role: e.role, coarse };
-  if (e.sip && e.sip.direction !== 'internal' && e.keys.callId && (e.sip.cseq !== undefined || e.sip.status !== undefined)) {
+  if (
+    e.sip &&
+    e.sip.direction !== 'internal' &&
+    e.keys.callId &&
+    (e.sip.cseq !== undefined || e.sip.status !== undefined)
+  ) {
     const id = `${e.keys.callId}|${e.sip.cseq ?? ''}|${e.sip.method ?? ''}|${e.sip.status ?? 'req'}`;
     out.push({ ...base, anchor: 'sip', id, sent: e.sip.direction === 'sent' });
   }
@@ -65,8 +70,10 @@ function anchorsOf(e: LogEvent): AnchorPoint[] {
   }
   if (e.role === 'client') {
     if (e.signal === 'ws-open') out.push({ ...base, anchor: 'open', id: '' });
-    else if (e.signal === 'ws-close' && e.ws?.closeCode !== undefined) out.push({ ...base, anchor: 'close', id: '' });
-    else if (e.signal === 'ws-handshake-failed' && e.http?.status) out.push({ ...base, anchor: 'refuse', id: String(e.http.status) });
+    else if (e.signal === 'ws-close' && e.ws?.closeCode !== undefined)
+      out.push({ ...base, anchor: 'close', id: '' });
+    else if (e.signal === 'ws-handshake-failed' && e.http?.status)
+      out.push({ ...base, anchor: 'refuse', id: String(e.http.status) });
   }
   return out;
 }
@@ -154,7 +161,9 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
   // an input with no pairs shares the clock of an estimated input of the same role (same host)
   for (let j = 0; j < n; j++) {
     if (estimated[j]) continue;
-    const twin = inputs.findIndex((x, i) => i !== j && estimated[i] && x.role === inputs[j].role && x.role !== null);
+    const twin = inputs.findIndex(
+      (x, i) => i !== j && estimated[i] && x.role === inputs[j].role && x.role !== null,
+    );
     if (twin >= 0) offsets[j] = offsets[twin];
   }
   for (let j = 0; j < n; j++) {
@@ -181,7 +190,11 @@ function pickReference(inputs: readonly InputClock[]): number {
 }
 
 /** Applies offsets in place: every event's ts moves to the reference clock. */
-export function applyClocks(sessions: readonly Session[], extra: readonly LogEvent[], offsets: readonly number[]): void {
+export function applyClocks(
+  sessions: readonly Session[],
+  extra: readonly LogEvent[],
+  offsets: readonly number[],
+): void {
   const shift = (e: LogEvent) => {
     const o = offsets[e.input] ?? 0;
     if (o === 0) return;

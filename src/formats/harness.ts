@@ -21,7 +21,14 @@ interface PendingSip {
 }
 
 export function sipDumpEvent(
-  pending: { lineNo: number; ts: number; raw: string; direction: 'sent' | 'received'; user?: string; lines: string[] },
+  pending: {
+    lineNo: number;
+    ts: number;
+    raw: string;
+    direction: 'sent' | 'received';
+    user?: string;
+    lines: string[];
+  },
   ctx: ParseContext,
 ): LogEvent | undefined {
   const msg = parseSipMessage(pending.lines);
@@ -47,7 +54,9 @@ export function sipDumpEvent(
       toUser: msg.toUser,
       headers: msg.headers,
     },
-    text: msg.isRequest ? `${msg.method} ${msg.requestUri ?? ''}` : `SIP/2.0 ${msg.status} ${msg.reason ?? ''}`,
+    text: msg.isRequest
+      ? `${msg.method} ${msg.requestUri ?? ''}`
+      : `SIP/2.0 ${msg.status} ${msg.reason ?? ''}`,
   };
 }
 
@@ -82,9 +91,18 @@ function createHarnessParser(ctx: ParseContext): LineParser {
       awaitingSip = undefined;
       const text = line.slice(lead.length);
       const inlineSip = /(SIP\/2\.0 \d{3} .*|[A-Z]{3,12} sips?:\S+ SIP\/2\.0)\s*$/.exec(text);
-      if (/(?:message|msg|sip|request|response|sent|received|sending|receiving)\s*:?\s*$/i.test(text) || inlineSip) {
+      if (
+        /(?:message|msg|sip|request|response|sent|received|sending|receiving)\s*:?\s*$/i.test(text) ||
+        inlineSip
+      ) {
         const reading = readClientText(text);
-        const start = { lineNo, ts: lead.ts, raw: line, direction: SENT_WORDS.test(text) ? ('sent' as const) : ('received' as const), user: reading.keys.user };
+        const start = {
+          lineNo,
+          ts: lead.ts,
+          raw: line,
+          direction: SENT_WORDS.test(text) ? ('sent' as const) : ('received' as const),
+          user: reading.keys.user,
+        };
         if (inlineSip) {
           pending = { ...start, lines: [inlineSip[1]] };
           return 'event';
@@ -120,14 +138,16 @@ function createHarnessParser(ctx: ParseContext): LineParser {
 export const harness: LogFormat = {
   name: 'harness',
   role: 'client',
-  description: 'Any load-harness log whose lines start with a timestamp (ISO, syslog, Date.toString(), [YYYY-MM-DD HH:MM:SS,mmm], epoch, …)',
+  description:
+    'Any load-harness log whose lines start with a timestamp (ISO, syslog, Date.toString(), [YYYY-MM-DD HH:MM:SS,mmm], epoch, …)',
   samples: [
     {
       line: '[2024-01-31 12:00:00,123] loadgen-1/INFO/locust.runners: [agent-042] registered, 12 users running',
-      source: 'Locust default log format `[%(asctime)s] %(hostname)s/%(levelname)s/%(name)s: %(message)s` (client-formats.md §5.4)',
+      source:
+        'Locust default log format `[%(asctime)s] %(hostname)s/%(levelname)s/%(name)s: %(message)s` (client-formats.md §5.4)',
     },
     {
-      line: '2017-01-20\t01:02:02.562708\t1484845322.562708: Aborting call on unexpected message for Call-Id \'1-3332@172.31.0.23\': while expecting \'180\' (index 2), received \'SIP/2.0 407 Proxy Authentication Required',
+      line: "2017-01-20\t01:02:02.562708\t1484845322.562708: Aborting call on unexpected message for Call-Id '1-3332@172.31.0.23': while expecting '180' (index 2), received 'SIP/2.0 407 Proxy Authentication Required",
       source: 'SIPp error log line shape (client-formats.md §5.3, mojolingo/sippy_cup#94)',
     },
   ],

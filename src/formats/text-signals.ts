@@ -22,7 +22,8 @@ export interface TextReading {
 const WS_URL = /\bwss?:\/\/[^\s'"<>)\],]+/i;
 const CALL_ID = /\b(?:call-?id|callid|i)\s*[:=]\s*'?([A-Za-z0-9][\w.@~%+-]{5,})/i;
 const PEER = /\b((?:\d{1,3}\.){3}\d{1,3}):(\d{2,5})\b/;
-const USER_TAG = /(?:^|[\s[(|])((?:agent|user|usr|ua|vu|phone|softphone|client|ext|sp|endpoint|caller)[-_#]?\d+)(?=[\s\])|:,]|$)/i;
+const USER_TAG =
+  /(?:^|[\s[(|])((?:agent|user|usr|ua|vu|phone|softphone|client|ext|sp|endpoint|caller)[-_#]?\d+)(?=[\s\])|:,]|$)/i;
 const USER_KV = /\b(?:user|username|agent|aor|ext|extension|vu)\s*[=:]\s*"?([A-Za-z0-9][\w.-]{0,63})/i;
 
 function firstGroup(re: RegExp, text: string): string | undefined {
@@ -37,7 +38,9 @@ export function wsUrlUser(url: string): string | undefined {
     const v = safeDecode(q[1]);
     return uriUser(v) ?? v.replace(/@.*$/, '');
   }
-  const p = /^wss?:\/\/[^/]+\/(?:[^?#]*\/)?((?:agent|user|ua|vu|phone|ext|client)[-_]?\d+)(?:[/?#]|$)/i.exec(url);
+  const p = /^wss?:\/\/[^/]+\/(?:[^?#]*\/)?((?:agent|user|ua|vu|phone|ext|client)[-_]?\d+)(?:[/?#]|$)/i.exec(
+    url,
+  );
   return p ? p[1] : undefined;
 }
 
@@ -53,7 +56,11 @@ function safeDecode(s: string): string {
 export function textKeys(text: string): EventKeys {
   const keys: EventKeys = {};
   const url = firstGroup(/(\bwss?:\/\/[^\s'"<>)\],]+)/i, text);
-  const user = uriUser(text) ?? (url ? wsUrlUser(url) : undefined) ?? firstGroup(USER_TAG, text) ?? firstGroup(USER_KV, text);
+  const user =
+    uriUser(text) ??
+    (url ? wsUrlUser(url) : undefined) ??
+    firstGroup(USER_TAG, text) ??
+    firstGroup(USER_KV, text);
   if (user) keys.user = user;
   const callId = firstGroup(CALL_ID, text);
   if (callId && !/^(?:undefined|null)$/i.test(callId)) keys.callId = callId.replace(/[.,;)]+$/, '');
@@ -82,16 +89,28 @@ export function readClientText(text: string): TextReading {
   const lower = text.toLowerCase();
 
   // local header errors: nothing reached the wire
-  if (/ERR_INVALID_CHAR|ERR_INVALID_HTTP_TOKEN|ERR_HTTP_INVALID_HEADER_VALUE|Invalid character in header content|Header name must be a valid HTTP token/.test(text)) {
+  if (
+    /ERR_INVALID_CHAR|ERR_INVALID_HTTP_TOKEN|ERR_HTTP_INVALID_HEADER_VALUE|Invalid character in header content|Header name must be a valid HTTP token/.test(
+      text,
+    )
+  ) {
     return { ...r, kind: 'config', signal: 'bad-header' };
   }
   if (/The subprotocol '[^']*' is (?:invalid|duplicated)|invalid or duplicated subprotocol/i.test(text)) {
     return { ...r, kind: 'config', signal: 'bad-header' };
   }
-  if (/Server sent no subprotocol|Sent non-empty 'Sec-WebSocket-Protocol' header but no response|no protocols requested|Sec-WebSocket-Protocol header not present/i.test(text)) {
+  if (
+    /Server sent no subprotocol|Sent non-empty 'Sec-WebSocket-Protocol' header but no response|no protocols requested|Sec-WebSocket-Protocol header not present/i.test(
+      text,
+    )
+  ) {
     return { ...r, kind: 'config', signal: 'missing-subprotocol' };
   }
-  if (/invalid WebSocket (?:URI|Server URL)|Invalid scheme in WebSocket|URL's scheme must be|URL's protocol must be|The URL '[^']*' is invalid|Invalid URL:/i.test(text)) {
+  if (
+    /invalid WebSocket (?:URI|Server URL)|Invalid scheme in WebSocket|URL's scheme must be|URL's protocol must be|The URL '[^']*' is invalid|Invalid URL:/i.test(
+      text,
+    )
+  ) {
     return { ...r, kind: 'config', signal: 'bad-url' };
   }
   if (/Insufficient resources/i.test(text)) return { ...r, kind: 'error', signal: 'resource-exhausted' };
@@ -107,17 +126,29 @@ export function readClientText(text: string): TextReading {
   }
   const ct = /connectionTimeout:\s*(\d+(?:\.\d+)?)\s*s/i.exec(text);
   if (ct || /Opening handshake has timed out|Connect timed out/i.test(text)) {
-    return { ...r, kind: 'timeout', signal: 'client-timeout', timeoutMs: ct ? Number(ct[1]) * 1000 : undefined };
+    return {
+      ...r,
+      kind: 'timeout',
+      signal: 'client-timeout',
+      timeoutMs: ct ? Number(ct[1]) * 1000 : undefined,
+    };
   }
 
   if (/has been deprecated|deprecated option/i.test(text)) return { ...r, kind: 'config' };
 
   const hs = HANDSHAKE_STATUS.exec(text);
   if (hs) {
-    return { ...r, kind: 'ws-handshake', signal: 'ws-handshake-failed', http: { status: Number(hs[1]), upgrade: true } };
+    return {
+      ...r,
+      kind: 'ws-handshake',
+      signal: 'ws-handshake-failed',
+      http: { status: Number(hs[1]), upgrade: true },
+    };
   }
   if (
-    /Error during WebSocket handshake|websocket: bad handshake|closed before (?:receiving a handshake response|the connection is established)|Error in connection establishment|can.t establish a connection to the server|\bconnect (?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b|getaddrinfo ENOTFOUND/i.test(text) ||
+    /Error during WebSocket handshake|websocket: bad handshake|closed before (?:receiving a handshake response|the connection is established)|Error in connection establishment|can.t establish a connection to the server|\bconnect (?:ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH)\b|getaddrinfo ENOTFOUND/i.test(
+      text,
+    ) ||
     /WebSocket connection to '[^']*' failed:\s*$/.test(text)
   ) {
     return { ...r, kind: 'ws-handshake', signal: 'ws-handshake-failed' };
@@ -128,7 +159,9 @@ export function readClientText(text: string): TextReading {
     return { ...r, kind: 'ws-close', signal: 'app-ws-failed', ws: { ...ws, closeCode: Number(app[1]) } };
   }
 
-  const fr = /Failed to register, status code (\d{3})/.exec(text) ?? /registration ?failed\b(?:[^\d]{0,40}?(\d{3}))?/i.exec(text);
+  const fr =
+    /Failed to register, status code (\d{3})/.exec(text) ??
+    /registration ?failed\b(?:[^\d]{0,40}?(\d{3}))?/i.exec(text);
   if (fr) {
     return {
       ...r,
@@ -137,14 +170,22 @@ export function readClientText(text: string): TextReading {
       sip: fr[1] ? { status: Number(fr[1]), method: 'REGISTER', direction: 'received' } : undefined,
     };
   }
-  if (/\b(?:registered|registration (?:succeeded|successful|ok))\b/i.test(text) && !/\bun-?registered\b|not registered/i.test(text)) {
+  if (
+    /\b(?:registered|registration (?:succeeded|successful|ok))\b/i.test(text) &&
+    !/\bun-?registered\b|not registered/i.test(text)
+  ) {
     return { ...r, kind: 'info', signal: 'registered' };
   }
 
   const closedWithCode = /\bclosed\b[^\n]{0,200}?\(code:\s*(\d{4})\)/i.exec(text);
   if (closedWithCode) {
     const code = Number(closedWithCode[1]);
-    return { ...r, kind: 'ws-close', signal: 'ws-close', ws: { ...ws, closeCode: code, wasClean: code !== 1006 } };
+    return {
+      ...r,
+      kind: 'ws-close',
+      signal: 'ws-close',
+      ws: { ...ws, closeCode: code, wasClean: code !== 1006 },
+    };
   }
 
   if (/reconnect|reconnection attempt|next connection attempt|retrying/i.test(text)) {
@@ -159,19 +200,31 @@ export function readClientText(text: string): TextReading {
 
   const cc = CLOSE_CODE.exec(text);
   if (cc && /clos|disconnect|abrupt|1006/i.test(text)) {
-    return { ...r, kind: 'ws-close', signal: 'ws-close', ws: { ...ws, closeCode: Number(cc[1]), wasClean: cc[1] !== '1006' } };
+    return {
+      ...r,
+      kind: 'ws-close',
+      signal: 'ws-close',
+      ws: { ...ws, closeCode: Number(cc[1]), wasClean: cc[1] !== '1006' },
+    };
   }
   if (/abrupt disconnection|closed unexpectedly|connection dropped|closed abnormally/i.test(text)) {
     return { ...r, kind: 'ws-close', signal: 'ws-close', ws: { ...ws, closeCode: 1006, wasClean: false } };
   }
-  if (/socket hang up|ECONNRESET|connection reset/i.test(text)) return { ...r, kind: 'error', signal: 'conn-reset' };
+  if (/socket hang up|ECONNRESET|connection reset/i.test(text))
+    return { ...r, kind: 'error', signal: 'conn-reset' };
   if (/Timer F expired|Request Timeout|transaction timed? ?out/i.test(text)) {
     return { ...r, kind: 'timeout', signal: 'transaction-timeout' };
   }
-  if (/keep[- ]?alive|\bping\b|\bpong\b/i.test(text) && !/no keep[- ]?alive|keep[- ]?alive(?:s)? (?:off|disabled)/i.test(text)) {
+  if (
+    /keep[- ]?alive|\bping\b|\bpong\b/i.test(text) &&
+    !/no keep[- ]?alive|keep[- ]?alive(?:s)? (?:off|disabled)/i.test(text)
+  ) {
     return { ...r, kind: 'info', signal: 'keepalive' };
   }
-  if (/\b(?:connected|websocket open(?:ed)?|connection open(?:ed)?|onopen)\b/i.test(text) && !/not connected|disconnect|already connected|transitioned from connected/i.test(lower)) {
+  if (
+    /\b(?:connected|websocket open(?:ed)?|connection open(?:ed)?|onopen)\b/i.test(text) &&
+    !/not connected|disconnect|already connected|transitioned from connected/i.test(lower)
+  ) {
     return { ...r, kind: 'ws-open', signal: 'ws-open' };
   }
   if (/\bconnecting to\b|\bconnecting\b.*wss?:|\bnew WebSocket\b/i.test(text)) {

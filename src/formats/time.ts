@@ -116,7 +116,8 @@ export function parseDateToString(text: string): number {
   return w - zoneOffsetMinutes(m[7]) * 60_000;
 }
 
-const RFC1123_RE = /^(?:[A-Z][a-z]{2}, )?(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))? GMT/;
+const RFC1123_RE =
+  /^(?:[A-Z][a-z]{2}, )?(\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))? GMT/;
 
 /** RFC 1123 / toUTCString(): "Tue, 24 Nov 2026 00:44:12 GMT" (the `debug` package in some builds). */
 export function parseRfc1123(text: string): number {
@@ -160,7 +161,8 @@ export function leadingTimestamp(line: string, ctx: ParseContext): LeadingTime |
   const b = LEAD_BRACKET.exec(line);
   if (b) {
     const inner = timeAt(b[1], ctx);
-    if (inner && !Number.isNaN(inner.ts) && inner.length >= b[1].length - 1) return { ts: inner.ts, length: b[0].length };
+    if (inner && !Number.isNaN(inner.ts) && inner.length >= b[1].length - 1)
+      return { ts: inner.ts, length: b[0].length };
   }
   const t = timeAt(line, ctx);
   if (t && !Number.isNaN(t.ts)) {

@@ -23,12 +23,21 @@ export function zoneResolver(tz: string | undefined): LocalToEpoch {
       second: 'numeric',
     });
   } catch {
-    throw new Error(`unknown time zone '${tz}' (use UTC, an offset such as +02:00, or a name such as Europe/Berlin)`);
+    throw new Error(
+      `unknown time zone '${tz}' (use UTC, an offset such as +02:00, or a name such as Europe/Berlin)`,
+    );
   }
   const offsetAt = (epoch: number): number => {
     const parts = format.formatToParts(new Date(epoch));
     const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-    const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+    const asUtc = Date.UTC(
+      get('year'),
+      get('month') - 1,
+      get('day'),
+      get('hour'),
+      get('minute'),
+      get('second'),
+    );
     return asUtc - Math.floor(epoch / 1000) * 1000;
   };
   const cache = new Map<number, number>();

@@ -27,7 +27,9 @@ export interface SourceProblem {
  * Expands files and directories (recursively, sorted, symlink loops and unreadable entries
  * reported, not fatal) into input sources.
  */
-export async function expandInputs(paths: readonly string[]): Promise<{ sources: InputSource[]; problems: SourceProblem[] }> {
+export async function expandInputs(
+  paths: readonly string[],
+): Promise<{ sources: InputSource[]; problems: SourceProblem[] }> {
   const sources: InputSource[] = [];
   const problems: SourceProblem[] = [];
   const seenDirs = new Set<string>();
@@ -49,7 +51,8 @@ export async function expandInputs(paths: readonly string[]): Promise<{ sources:
         return;
       }
       if (seenDirs.has(real)) {
-        if (topLevel) problems.push({ path, message: 'directory already read (symlink loop or repeated argument)' });
+        if (topLevel)
+          problems.push({ path, message: 'directory already read (symlink loop or repeated argument)' });
         return;
       }
       seenDirs.add(real);
@@ -155,7 +158,8 @@ function isGzipPath(path: string): boolean {
  * invalid UTF-8 replaced (never thrown).
  */
 export function openLines(source: InputSource, stdin: Readable = process.stdin): LineStream {
-  const raw: Readable = source.kind === 'stdin' ? stdin : createReadStream(source.path, { highWaterMark: 256 * 1024 });
+  const raw: Readable =
+    source.kind === 'stdin' ? stdin : createReadStream(source.path, { highWaterMark: 256 * 1024 });
   let bytes = 0;
   raw.on('data', (c: Buffer) => {
     bytes += c.length;

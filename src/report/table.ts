@@ -16,7 +16,10 @@ export interface TableOptions {
 
 /** Terminal control sequences from logs must not reach the reader's terminal. */
 export function neutralise(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
 }
 
 function causeColour(c: ChalkInstance, cause: CauseId): ChalkInstance {
@@ -47,7 +50,9 @@ export function renderTable(report: Report, opts: TableOptions): string {
 
   out.push(c.bold('logdiag verdict'));
   out.push(s.failedSessions ? c.bold(s.verdict ?? '') : c.green(s.verdict ?? 'No failure found.'));
-  out.push(`sessions ${s.sessions} · failed ${s.failedSessions} · healthy ${s.healthySessions ?? s.sessions - s.failedSessions} · connection attempts ${s.attempts ?? '?'}`);
+  out.push(
+    `sessions ${s.sessions} · failed ${s.failedSessions} · healthy ${s.healthySessions ?? s.sessions - s.failedSessions} · connection attempts ${s.attempts ?? '?'}`,
+  );
   out.push('');
 
   if (s.failedSessions) {
@@ -56,7 +61,12 @@ export function renderTable(report: Report, opts: TableOptions): string {
     for (const cause of CAUSES) {
       const n = s.byCause[cause];
       if (!n) continue;
-      t.push([causeColour(c, cause)(cause), String(n), `${Math.round((n / s.failedSessions) * 100)}%`, CAUSE_TEXT[cause].remediation]);
+      t.push([
+        causeColour(c, cause)(cause),
+        String(n),
+        `${Math.round((n / s.failedSessions) * 100)}%`,
+        CAUSE_TEXT[cause].remediation,
+      ]);
     }
     out.push(t.toString());
     out.push('');
@@ -94,7 +104,8 @@ export function renderTable(report: Report, opts: TableOptions): string {
       out.push(renderFinding(f, c));
     }
     const hidden = report.findings.length - [...shown.values()].reduce((a, b) => a + b, 0);
-    if (hidden > 0) out.push(c.gray(`  … ${hidden} more findings (--verbose shows all, --format json has every one)`));
+    if (hidden > 0)
+      out.push(c.gray(`  … ${hidden} more findings (--verbose shows all, --format json has every one)`));
   }
   return `${out.join('\n')}\n`;
 }
@@ -106,7 +117,10 @@ function renderFinding(f: Finding, c: ChalkInstance): string {
     `  ${neutralise(f.explanation)}`,
   ];
   for (const e of f.evidence) {
-    lines.push(c.gray(`    ${neutralise(e.path)}:${e.line} [${e.role}] `) + neutralise(e.text.length > 220 ? `${e.text.slice(0, 217)}...` : e.text));
+    lines.push(
+      c.gray(`    ${neutralise(e.path)}:${e.line} [${e.role}] `) +
+        neutralise(e.text.length > 220 ? `${e.text.slice(0, 217)}...` : e.text),
+    );
   }
   return lines.join('\n');
 }

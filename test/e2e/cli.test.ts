@@ -13,7 +13,11 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'logdiag.js');
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -39,13 +43,16 @@ describe('logdiag analyze on the samples', () => {
     it(`${sample}: JSON contract holds and verdicts match truth.json`, () => {
       const { code, stdout } = run(['analyze', ...logsOf(sample), '--format', 'json']);
       const report = JSON.parse(stdout) as Report;
-      const truth = JSON.parse(readFileSync(join(ROOT, 'samples', sample, 'truth.json'), 'utf8')).users as Record<string, string>;
+      const truth = JSON.parse(readFileSync(join(ROOT, 'samples', sample, 'truth.json'), 'utf8'))
+        .users as Record<string, string>;
 
       // contract (../shared/DESIGN.md "The JSON report")
       expect(report.schemaVersion).toBe(1);
       expect(report.tool).toEqual({ name: 'logdiag', version: VERSION });
       for (const input of report.inputs) {
-        expect(Object.keys(input)).toEqual(expect.arrayContaining(['path', 'format', 'role', 'lines', 'events', 'unparsed', 'clockOffsetMs']));
+        expect(Object.keys(input)).toEqual(
+          expect.arrayContaining(['path', 'format', 'role', 'lines', 'events', 'unparsed', 'clockOffsetMs']),
+        );
       }
       expect(report.summary.failedSessions).toBe(report.findings.length);
       const counted = Object.values(report.summary.byCause).reduce((a, b) => a + (b ?? 0), 0);
@@ -56,7 +63,8 @@ describe('logdiag analyze on the samples', () => {
         expect(f.evidence.length).toBeGreaterThan(0);
         expect(f.confidence).toBeGreaterThan(0);
         expect(f.confidence).toBeLessThanOrEqual(1);
-        for (const e of f.evidence) expect(Object.keys(e)).toEqual(expect.arrayContaining(['path', 'line', 'role', 'text']));
+        for (const e of f.evidence)
+          expect(Object.keys(e)).toEqual(expect.arrayContaining(['path', 'line', 'role', 'text']));
         expect(Date.parse(f.firstSeen)).not.toBeNaN();
       }
       expect(code).toBe(report.findings.length > 0 ? 1 : 0);
@@ -83,7 +91,9 @@ describe('exit codes and usage errors', () => {
     const logs = logsOf('classic-500');
     expect(run(['analyze', ...logs, '--format', 'json', '--fail-on', 'none']).code).toBe(0);
     expect(run(['analyze', ...logs, '--format', 'json', '--fail-on', 'auth-failure']).code).toBe(0);
-    expect(run(['analyze', ...logs, '--format', 'json', '--fail-on', 'sbc-throttling,auth-failure']).code).toBe(1);
+    expect(
+      run(['analyze', ...logs, '--format', 'json', '--fail-on', 'sbc-throttling,auth-failure']).code,
+    ).toBe(1);
   });
 
   it('gives a one-line error and exit 2 for unusable arguments', () => {

@@ -32,7 +32,10 @@ describe('format registry', () => {
     });
 
     it(`${format.name}: detection names it for its own samples (no confusion)`, () => {
-      const d = detectFormat(format.samples.map((s) => s.line), FORMATS);
+      const d = detectFormat(
+        format.samples.map((s) => s.line),
+        FORMATS,
+      );
       expect(d.format?.name).toBe(format.name);
     });
   }
@@ -41,7 +44,8 @@ describe('format registry', () => {
 const CORPUS = new URL('../../../shared/peer-corpus/', import.meta.url);
 
 describe.skipIf(!existsSync(CORPUS))('peer corpus (real files from lnav and Wireshark test suites)', () => {
-  const detect = (name: string) => detectFormat(readFileSync(new URL(name, CORPUS), 'utf8').split('\n'), FORMATS);
+  const detect = (name: string) =>
+    detectFormat(readFileSync(new URL(name, CORPUS), 'utf8').split('\n'), FORMATS);
 
   it('detects lnav’s access log as nginx-access', () => {
     expect(detect('lnav-access.log').format?.name).toBe('nginx-access');
