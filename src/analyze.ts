@@ -243,7 +243,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
         for (let r = await input.rest.next(); !r.done; r = await input.rest.next()) feed(r.value);
       } else {
         stream = openLines(input.source, opts.stdin);
-        for await (const line of stream.lines) feed(line);
+        await stream.each(feed);
       }
       parser.end(emit);
     } catch (err) {

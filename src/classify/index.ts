@@ -182,14 +182,19 @@ export function classifyRun(
     }
     const cause = v.cause ?? 'unclassified';
     byCause[cause] = (byCause[cause] ?? 0) + 1;
-    const times = s.events.map((e) => e.ts).filter(Number.isFinite);
+    let first = Infinity;
+    let last = -Infinity;
+    for (const e of s.events) {
+      if (e.ts < first) first = e.ts;
+      if (e.ts > last) last = e.ts;
+    }
     findings.push({
       session: s.id,
       cause,
       confidence: v.confidence,
       keys: keySets(s),
-      firstSeen: iso(Math.min(...times)),
-      lastSeen: iso(Math.max(...times)),
+      firstSeen: iso(first),
+      lastSeen: iso(last),
       explanation: explain(v, run),
       remediation: remediation(cause, v, run),
       evidence: pickEvidence(v, inputs),

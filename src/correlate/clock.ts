@@ -42,9 +42,8 @@ interface AnchorPoint {
   coarse?: boolean;
 }
 
-function anchorsOf(e: LogEvent): AnchorPoint[] {
-  if (Number.isNaN(e.ts)) return [];
-  const out: AnchorPoint[] = [];
+function anchorsOf(e: LogEvent, out: AnchorPoint[]): void {
+  if (Number.isNaN(e.ts) || (!e.sip && !e.http && e.signal === undefined)) return;
   // a whole-second stamp (syslog, $time_local, Date.toString()) truncates: the true time lies in
   // [ts, ts + 1 s), so every anchor of the line (an LB start derived from it too) moves half a second
   const coarse = e.ts % 1000 === 0;
@@ -75,7 +74,6 @@ function anchorsOf(e: LogEvent): AnchorPoint[] {
     else if (e.signal === 'ws-handshake-failed' && e.http?.status)
       out.push({ ...base, anchor: 'refuse', id: String(e.http.status) });
   }
-  return out;
 }
 
 /** Centre of the densest WINDOW_MS window of sorted differences. */
@@ -114,7 +112,8 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
   };
 
   for (const s of sessions) {
-    const points = s.events.flatMap(anchorsOf);
+    const points: AnchorPoint[] = [];
+    for (const e of s.events) anchorsOf(e, points);
     if (points.length < 2) continue;
     const sip = new Map<string, AnchorPoint[]>();
     const other: AnchorPoint[] = [];

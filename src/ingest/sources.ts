@@ -142,6 +142,8 @@ class LineLengthGuard extends Transform {
 
 export interface LineStream {
   lines: AsyncIterable<string>;
+  /** Calls `fn` for every line, synchronously as chunks arrive (no promise per line). */
+  each(fn: (line: string) => void): Promise<void>;
   /** lines cut at MAX_LINE_BYTES so far */
   truncated(): number;
   /** bytes read from the source so far (compressed size for .gz) */
@@ -176,6 +178,12 @@ export function openLines(source: InputSource, stdin: Readable = process.stdin):
   guard.on('error', (e) => lines.destroy(e));
   return {
     lines: lines as AsyncIterable<string>,
+    each: (fn) =>
+      new Promise<void>((resolve, reject) => {
+        lines.on('data', fn);
+        lines.once('end', resolve);
+        lines.once('error', reject);
+      }),
     truncated: () => guard.truncatedLines,
     bytesRead: () => bytes,
     close: () => {
