@@ -10,8 +10,9 @@ import { SessionBuilder } from './correlate/sessions.js';
 import { DETECT_LINES, detectFormat, type Detection } from './formats/detect.js';
 import { FORMATS, FORMATS_BY_NAME } from './formats/index.js';
 import type { LineOutcome, LogFormat, ParseContext } from './formats/types.js';
+import { monthIndex, yearTracker } from './formats/time.js';
 import { zoneResolver } from './formats/zone.js';
-import { expandInputs, openLines, type InputSource } from './ingest/sources.js';
+import { binaryMagic, expandInputs, openLines, type InputSource } from './ingest/sources.js';
 import type { InputSummary, LogEvent, Report } from './model.js';
 import { VERSION } from './version.js';
 
@@ -67,6 +68,42 @@ function yearHint(lines: readonly string[]): number | undefined {
     }
   }
   return undefined;
+}
+
+/** Binary data is reported as such, not as thousands of unparsed lines. */
+function binaryKind(head: readonly string[]): string | undefined {
+  const text = head.slice(0, 50).join('\n');
+  let odd = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || c === 0xfffd || (c < 32 && c !== 9 && c !== 10 && c !== 13)) odd++;
+  }
+  return text.length > 0 && odd > text.length * 0.1 ? 'binary data, not a text log' : undefined;
+}
+
+function isoMonth(lines: readonly string[]): number | undefined {
+  for (const line of lines.slice(0, 50)) {
+    const m = /\b20\d{2}-(\d{2})-\d{2}[T ]\d{2}:/.exec(line);
+    if (m) return Number(m[1]) - 1;
+  }
+  return undefined;
+}
+
+/**
+ * A yearless log that starts in December while the other logs are in January started the year
+ * before (and the other way round).
+ */
+function yearAcrossNewYear(year: number, head: readonly string[], otherMonth: number | undefined): number {
+  if (otherMonth === undefined) return year;
+  for (const line of head.slice(0, 50)) {
+    const m = /^(?:<\d+>)?([A-Z][a-z]{2})\s+\d{1,2} \d{2}:\d{2}:\d{2}/.exec(line);
+    if (!m) continue;
+    const month = monthIndex(m[1]);
+    if (month >= 10 && otherMonth <= 1) return year - 1;
+    if (month <= 1 && otherMonth >= 10) return year + 1;
+    return year;
+  }
+  return year;
 }
 
 function matchesPath(
@@ -161,7 +198,13 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
         input.format = input.detection.format;
       }
       input.yearHint = yearHint(head);
-      if (!input.format) {
+      const magic = source.kind === 'file' ? await binaryMagic(source.path) : undefined;
+      const binary = magic ?? binaryKind(head);
+      if (binary && forced === undefined) {
+        input.format = undefined;
+        problems.push(`${source.path}: ${binary}`);
+        summary.error = binary;
+      } else if (!input.format) {
         const first = input.detection.firstLine;
         const why = head.every((l) => l.trim() === '')
           ? 'empty input'
@@ -179,6 +222,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   }
 
   const years = prepared.map((p) => p.yearHint).filter((y): y is number => y !== undefined);
+  const firstMonth = prepared.map((p) => isoMonth(p.head ?? [])).find((m) => m !== undefined);
   const year = opts.year ?? (years.length ? Math.min(...years) : new Date().getUTCFullYear());
   const localToEpoch = zoneResolver(opts.tz);
 
@@ -199,21 +243,26 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     summary.format = format.name;
     summary.role = format.role;
     opts.onInput?.(input.source.path, input.detection!);
+    const inputYear = input.yearHint ?? opts.year ?? yearAcrossNewYear(year, input.head ?? [], firstMonth);
     const ctx: ParseContext = {
       input: index,
       path: input.source.path,
-      year: input.yearHint ?? year,
+      year: inputYear,
+      yearFor: yearTracker(inputYear),
       localToEpoch,
     };
     const parser = format.createParser(ctx);
     const samples: { line: number; text: string }[] = [];
     let lineNo = 0;
     const emit = (e: LogEvent) => {
-      summary.events++;
       if (worthKeeping(e)) builder.add(e);
     };
+    // accounting: every line read is an event line, part of a multi-line record, skipped or unparsed
     const count = (outcome: LineOutcome, line: string) => {
       switch (outcome) {
+        case 'event':
+          summary.events++;
+          break;
         case 'part':
           summary.multiline!++;
           break;
@@ -259,6 +308,11 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       stream?.close();
     }
     summary.lines = lineNo;
+    const truncated = stream?.truncated() ?? 0;
+    if (truncated > 0) {
+      summary.truncatedLines = truncated;
+      problems.push(`${input.source.path}: ${truncated} line(s) longer than 64 KB were cut`);
+    }
     if (samples.length) summary.unparsedSamples = samples;
     if (summary.unparsed > 0 && summary.unparsed === summary.lines) {
       problems.push(`${input.source.path}: no line could be read as ${format.name}`);

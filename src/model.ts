@@ -192,9 +192,12 @@ export interface InputSummary {
   format: string;
   role: Role | null;
   lines: number;
+  /** lines that produced (or started) an event: lines = events + multiline + skipped + unparsed */
   events: number;
   unparsed: number;
   clockOffsetMs: number;
+  /** lines cut at 64 KB (added field) */
+  truncatedLines?: number;
   /** lines that belonged to a multi-line record (added field) */
   multiline?: number;
   /** lines recognised but of no diagnostic value (added field) */

@@ -248,7 +248,7 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     if (
       !facts.customHeader &&
       e.role === 'client' &&
-      /\bX-[A-Za-z][A-Za-z0-9-]*\s*[:=]/.test(e.text ?? '') &&
+      /\bX-[A-Za-z][A-Za-z0-9-]{0,63}\s{0,4}[:=]/.test(e.text ?? '') &&
       e.signal !== 'bad-header'
     ) {
       facts.customHeader = /X-[A-Za-z0-9-]+/.exec(e.text ?? '')?.[0];

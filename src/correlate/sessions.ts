@@ -26,6 +26,14 @@ function connScope(formatName: string): string {
   return formatName.replace(/-(?:access|error)$/, '');
 }
 
+/** Events kept per key before only notable ones are kept. */
+export const MAX_EVENTS_PER_KEY = 20_000;
+
+function isNotable(e: LogEvent): boolean {
+  if (e.sip?.status !== undefined) return e.sip.status >= 300;
+  return e.signal !== undefined && e.signal !== 'keepalive' && e.signal !== 'registered';
+}
+
 export class SessionBuilder {
   private readonly parent: number[] = [];
   private readonly keyNode = new Map<string, number>();
@@ -33,6 +41,9 @@ export class SessionBuilder {
   private readonly events: LogEvent[] = [];
   private readonly eventNode: number[] = [];
   private readonly keyless: LogEvent[] = [];
+  private readonly perAnchor = new Map<number, number>();
+  /** routine events dropped from sessions past MAX_EVENTS_PER_KEY */
+  capped = 0;
 
   constructor(private readonly formatOfInput: (input: number) => string) {}
 
@@ -96,6 +107,14 @@ export class SessionBuilder {
     const nodes = keys.map((k) => this.node(k.key, k.user));
     const anchor = nodes[0];
     for (let i = 1; i < nodes.length; i++) this.union(anchor, nodes[i]);
+    // one endless session (a million refreshes) is capped: past the cap only lines that say
+    // something went wrong are kept
+    const n = (this.perAnchor.get(anchor) ?? 0) + 1;
+    this.perAnchor.set(anchor, n);
+    if (n > MAX_EVENTS_PER_KEY && !isNotable(event)) {
+      this.capped++;
+      return;
+    }
     this.events.push(event);
     this.eventNode.push(anchor);
   }

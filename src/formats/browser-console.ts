@@ -30,7 +30,7 @@ const ANSI_ESCAPE = /\x1b\[[0-9;]*[A-Za-z]/g;
 const TIME_OF_DAY = /^\d{2}:\d{2}:\d{2}\.\d{3} /;
 /** A DevTools source location: `transport.js:197`, `jssip-2.0.2.min.js?v=1470648823940:15`, `VM12:1`. */
 const SOURCE_LOCATION =
-  /\.(?:m?[jt]sx?|dart|html?|vue|svelte)(?:\?[^\s:]*)?:\d+(?::\d+)?$|^(?:VM\d+|\(index\)|<anonymous>):\d+(?::\d+)?$/;
+  /\.(?:m?[jt]sx?|dart|html?|vue|svelte)(?:\?[^\s:]{0,200})?:\d+(?::\d+)?$|^(?:VM\d+|\(index\)|<anonymous>):\d+(?::\d+)?$/;
 /** A bracketed tag before the message: `[agent-042]`, `[INFO]`, `[webrtc-sdk]`. */
 const LEADING_TAG = /^\[([\w.:@#/-]{1,64})\]\s*/;
 const MAX_SOURCE_LOCATION = 300;

@@ -60,6 +60,17 @@ export function sipDumpEvent(
   };
 }
 
+/** A SIP start line at the end of a harness line ("… got SIP/2.0 503 Limiting", "… REGISTER sip:x SIP/2.0"). */
+function inlineSipStart(text: string): string | undefined {
+  const status = text.indexOf('SIP/2.0 ');
+  if (status >= 0 && /^SIP\/2\.0 \d{3}(?: |$)/.test(text.slice(status, status + 12))) return text.slice(status);
+  if (!text.endsWith(' SIP/2.0')) return undefined;
+  const tokens = text.split(' ');
+  const n = tokens.length;
+  if (n >= 3 && /^[A-Z]{3,12}$/.test(tokens[n - 3]) && /^sips?:/.test(tokens[n - 2])) return tokens.slice(n - 3).join(' ');
+  return undefined;
+}
+
 function createHarnessParser(ctx: ParseContext): LineParser {
   let pending: PendingSip | undefined;
   let awaitingSip: Omit<PendingSip, 'lines'> | undefined;
@@ -90,9 +101,10 @@ function createHarnessParser(ctx: ParseContext): LineParser {
       flush(emit);
       awaitingSip = undefined;
       const text = line.slice(lead.length);
-      const inlineSip = /(SIP\/2\.0 \d{3} .*|[A-Z]{3,12} sips?:\S+ SIP\/2\.0)\s*$/.exec(text);
+      const trimmed = text.trimEnd();
+      const inlineSip = inlineSipStart(trimmed);
       if (
-        /(?:message|msg|sip|request|response|sent|received|sending|receiving)\s*:?\s*$/i.test(text) ||
+        /(?:message|msg|sip|request|response|sent|received|sending|receiving):?$/i.test(trimmed) ||
         inlineSip
       ) {
         const reading = readClientText(text);
@@ -104,7 +116,7 @@ function createHarnessParser(ctx: ParseContext): LineParser {
           user: reading.keys.user,
         };
         if (inlineSip) {
-          pending = { ...start, lines: [inlineSip[1]] };
+          pending = { ...start, lines: [inlineSip] };
           return 'event';
         }
         awaitingSip = start;

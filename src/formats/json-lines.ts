@@ -163,7 +163,9 @@ function userOf(value: string | undefined): string | undefined {
   const fromUri = uriUser(value);
   if (fromUri) return fromUri;
   if (/[\s/()]/.test(value) || value.length > 64) return undefined;
-  return value.replace(/^sips?:/i, '').replace(/@.*$/, '');
+  const bare = value.replace(/^sips?:/i, '');
+  const at = bare.indexOf('@');
+  return at < 0 ? bare : bare.slice(0, at);
 }
 
 function addressKeys(value: string | undefined): EventKeys {

@@ -353,9 +353,9 @@ const JSSIP_RULES: Rule[] = [
   ],
   [
     // "WebSocket <url> error: " + the error: a local header error or a handshake status says why
-    /^WebSocket (\S+) error\b:?\s*(.*)$/,
+    /^WebSocket (\S+) error\b:?(.*)$/,
     (m) => {
-      const detail = readClientText(m[2]);
+      const detail = readClientText(m[2].trim());
       const why = detail.signal && ERROR_DETAIL_SIGNALS.has(detail.signal) ? detail : undefined;
       return {
         reading: {

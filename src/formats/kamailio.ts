@@ -313,7 +313,7 @@ function messageKeys(msg: string): EventKeys {
 /** Cuts a reason phrase read by REPLY_SENT / REPLY_RECEIVED at the first non-reason word. */
 function reasonPhrase(text: string | undefined): string | undefined {
   if (!text) return undefined;
-  const r = text.split(/\s+(?:to|for|from|because|due|on|in|at|received|via|with)\b/i)[0].trim();
+  const r = text.split(/\s(?:to|for|from|because|due|on|in|at|received|via|with)\b/i)[0].trim();
   return r && !/^(?:to|for|from|because|due|received|via|with)$/i.test(r) ? r : undefined;
 }
 
@@ -418,7 +418,7 @@ function readMessage(
 
   // --- TCP / TLS capacity (§1.7 TCP layer) -----------------------------------------------------
   if (msg.includes('hit the limit of connections per source IP')) {
-    const ip = /source IP \(([^)]+)\)/.exec(msg);
+    const ip = /source IP \(([^)]{1,64})\)/.exec(msg);
     if (ip) keys.ip = ip[1].replace(/:\d+$/, '');
     return { kind: 'error', signal: 'sbc-capacity', keys };
   }

@@ -33,8 +33,8 @@ const COMPACT: Record<string, string> = {
   s: 'subject',
 };
 
-const REQUEST_LINE = /^([A-Z]{3,12}) (\S+) SIP\/2\.0\s*$/;
-const STATUS_LINE = /^SIP\/2\.0 (\d{3})(?: (.*?))?\s*$/;
+const REQUEST_LINE = /^([A-Z]{3,12}) (\S+) SIP\/2\.0$/;
+const STATUS_LINE = /^SIP\/2\.0 (\d{3})(?: (.*))?$/;
 
 export function isSipStartLine(line: string): boolean {
   const t = stripTrace(line);

@@ -26,6 +26,12 @@ const USER_TAG =
   /(?:^|[\s[(|])((?:agent|user|usr|ua|vu|phone|softphone|client|ext|sp|endpoint|caller)[-_#]?\d+)(?=[\s\])|:,]|$)/i;
 const USER_KV = /\b(?:user|username|agent|aor|ext|extension|vu)\s*[=:]\s*"?([A-Za-z0-9][\w.-]{0,63})/i;
 
+function trimTrailing(text: string, chars: string): string {
+  let end = text.length;
+  while (end > 0 && chars.includes(text[end - 1])) end--;
+  return text.slice(0, end);
+}
+
 function firstGroup(re: RegExp, text: string): string | undefined {
   const m = re.exec(text);
   return m ? m[1] : undefined;
@@ -36,7 +42,8 @@ export function wsUrlUser(url: string): string | undefined {
   const q = /[?&](?:user|username|agent|aor|ext|u|id)=([^&#\s]+)/i.exec(url);
   if (q) {
     const v = safeDecode(q[1]);
-    return uriUser(v) ?? v.replace(/@.*$/, '');
+    const at = v.indexOf('@');
+    return uriUser(v) ?? (at < 0 ? v : v.slice(0, at));
   }
   const p = /^wss?:\/\/[^/]+\/(?:[^?#]*\/)?((?:agent|user|ua|vu|phone|ext|client)[-_]?\d+)(?:[/?#]|$)/i.exec(
     url,
@@ -63,7 +70,7 @@ export function textKeys(text: string): EventKeys {
     firstGroup(USER_KV, text);
   if (user) keys.user = user;
   const callId = firstGroup(CALL_ID, text);
-  if (callId && !/^(?:undefined|null)$/i.test(callId)) keys.callId = callId.replace(/[.,;)]+$/, '');
+  if (callId && !/^(?:undefined|null)$/i.test(callId)) keys.callId = trimTrailing(callId, '.,;)');
   const peer = PEER.exec(text);
   if (peer && !url?.includes(peer[0])) {
     keys.peer = `${peer[1]}:${peer[2]}`;
@@ -73,10 +80,10 @@ export function textKeys(text: string): EventKeys {
 }
 
 const HANDSHAKE_STATUS =
-  /(?:Unexpected (?:server response|response code)|non-101 status|Handshake status|handshake (?:failed|rejected)[^\d]{0,20}(?:status|code)?)\s*:?\s*(\d{3})/i;
-const CLOSE_CODE = /\b(?:code|close code|closeCode|close_code)\s*[:=]?\s*\(?(1\d{3}|[34]\d{3})\b/i;
+  /(?:Unexpected (?:server response|response code)|non-101 status|Handshake status|handshake (?:failed|rejected)[^\d]{0,20}(?:status|code)?)\s*(?::\s*)?(\d{3})/i;
+const CLOSE_CODE = /\b(?:code|close code|closeCode|close_code)\s*(?:[:=]\s*)?\(?(1\d{3}|[34]\d{3})\b/i;
 const RETRY_DELAY =
-  /(?:next connection attempt in|trying in|retrying in|reconnect(?:ing)? in|retry in|backoff(?: of)?|waiting)\s*:?\s*(\d+(?:\.\d+)?)\s*(ms|milliseconds|s|sec|seconds)?\b/i;
+  /(?:next connection attempt in|trying in|retrying in|reconnect(?:ing)? in|retry in|backoff(?: of)?|waiting)\s*(?::\s*)?(\d+(?:\.\d+)?) ?(ms|milliseconds|s|sec|seconds)?\b/i;
 
 /**
  * Reads a client-side message. `text` is the message without its timestamp prefix.
@@ -236,7 +243,7 @@ export function readClientText(text: string): TextReading {
 
 /** Whether a string mentions a well-formed custom header being set (e.g. X-Genesys-KeepAlive: true). */
 export function customHeaderMention(text: string): string | undefined {
-  return firstGroup(/\b(X-[A-Za-z0-9-]+)\s*[:=]/, text);
+  return firstGroup(/\b(X-[A-Za-z0-9-]{1,64})\s{0,4}[:=]/, text);
 }
 
 export { WS_URL };

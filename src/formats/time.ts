@@ -79,7 +79,8 @@ export function parseSyslog(text: string, ctx: ParseContext): number {
   const m = SYSLOG_RE.exec(text);
   if (!m) return NaN;
   const month = monthIndex(m[1]);
-  return ctx.localToEpoch(wall(ctx.year, month, +m[2], +m[3], +m[4], +m[5], m[6]));
+  const year = ctx.yearFor ? ctx.yearFor(month) : ctx.year;
+  return ctx.localToEpoch(wall(year, month, +m[2], +m[3], +m[4], +m[5], m[6]));
 }
 
 const CLF_RE = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?: ([+-]\d{4}))?/;
@@ -186,6 +187,23 @@ export function startsWithTimestamp(line: string): boolean {
     LEAD_EPOCH.test(probe) ||
     LEAD_TIME_ONLY.test(probe)
   );
+}
+
+/**
+ * Year tracking for one yearless input: starts at `year`; a jump from the last months of a year
+ * to its first months (Dec → Jan) moves to the next year. Small steps backwards (out-of-order
+ * lines) do not.
+ */
+export function yearTracker(year: number): (month: number) => number {
+  let current = year;
+  let lastMonth = -1;
+  return (month) => {
+    if (month < 0) return current;
+    if (lastMonth >= 9 && month <= 2) current++;
+    else if (lastMonth >= 0 && lastMonth <= 2 && month >= 9 && current > year) current--;
+    lastMonth = month;
+    return current;
+  };
 }
 
 /** A context for tests and tools: UTC, the given year. */

@@ -13,6 +13,11 @@ export interface ParseContext {
   /** year for timestamps that carry none (syslog, nginx error log) */
   year: number;
   /**
+   * The year of a yearless timestamp in this month: follows a log across New Year (Dec 31 →
+   * Jan 1). Without it, `year` applies.
+   */
+  yearFor?(month: number): number;
+  /**
    * Converts a wall-clock time without zone (given as if it were UTC, in ms) into epoch ms,
    * using --tz or the inferred zone of this input.
    */

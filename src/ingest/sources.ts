@@ -192,3 +192,30 @@ export function openLines(source: InputSource, stdin: Readable = process.stdin):
     },
   };
 }
+
+const MAGIC: { bytes: number[]; what: string }[] = [
+  { bytes: [0xd4, 0xc3, 0xb2, 0xa1], what: 'a packet capture (pcap): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep' },
+  { bytes: [0xa1, 0xb2, 0xc3, 0xd4], what: 'a packet capture (pcap): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep' },
+  { bytes: [0x0a, 0x0d, 0x0d, 0x0a], what: 'a packet capture (pcapng): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep' },
+  { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image, not a log' },
+  { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image, not a log' },
+  { bytes: [0x47, 0x49, 0x46, 0x38], what: 'a GIF image, not a log' },
+  { bytes: [0x25, 0x50, 0x44, 0x46], what: 'a PDF document, not a log' },
+  { bytes: [0x50, 0x4b, 0x03, 0x04], what: 'a zip archive: unpack it and pass the directory' },
+];
+
+/** Names a binary file by its first bytes (pcap, image, archive), or undefined for anything else. */
+export async function binaryMagic(path: string): Promise<string | undefined> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(path, 'r');
+    const buf = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(buf, 0, 8, 0);
+    const hit = MAGIC.find((m) => bytesRead >= m.bytes.length && m.bytes.every((b, i) => buf[i] === b));
+    return hit ? `binary file: ${hit.what}` : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
