@@ -28,7 +28,7 @@ const MAX_SAMPLES = 50_000;
 /** Width of the window that must hold the true offset's pairs. */
 const WINDOW_MS = 250;
 /** Pairs further apart than this are not the same happening. */
-const MAX_PAIR_DISTANCE_MS = 6 * 3_600_000;
+const MAX_PAIR_DISTANCE_MS = 36 * 3_600_000;
 
 type Anchor = 'sip' | 'open' | 'close' | 'refuse';
 

@@ -63,11 +63,13 @@ export function sipDumpEvent(
 /** A SIP start line at the end of a harness line ("… got SIP/2.0 503 Limiting", "… REGISTER sip:x SIP/2.0"). */
 function inlineSipStart(text: string): string | undefined {
   const status = text.indexOf('SIP/2.0 ');
-  if (status >= 0 && /^SIP\/2\.0 \d{3}(?: |$)/.test(text.slice(status, status + 12))) return text.slice(status);
+  if (status >= 0 && /^SIP\/2\.0 \d{3}(?: |$)/.test(text.slice(status, status + 12)))
+    return text.slice(status);
   if (!text.endsWith(' SIP/2.0')) return undefined;
   const tokens = text.split(' ');
   const n = tokens.length;
-  if (n >= 3 && /^[A-Z]{3,12}$/.test(tokens[n - 3]) && /^sips?:/.test(tokens[n - 2])) return tokens.slice(n - 3).join(' ');
+  if (n >= 3 && /^[A-Z]{3,12}$/.test(tokens[n - 3]) && /^sips?:/.test(tokens[n - 2]))
+    return tokens.slice(n - 3).join(' ');
   return undefined;
 }
 

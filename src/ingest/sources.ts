@@ -73,7 +73,8 @@ export async function expandInputs(
       problems.push({ path, message: 'not a regular file' });
       return;
     }
-    if (!topLevel && /\.(?:json)$/i.test(path) && basename(path) === 'truth.json') return;
+    // documentation beside the logs in a directory is not a log
+    if (!topLevel && (/\.(?:md|markdown)$/i.test(path) || basename(path) === 'truth.json')) return;
     sources.push({ path, kind: 'file' });
   }
 
@@ -194,9 +195,18 @@ export function openLines(source: InputSource, stdin: Readable = process.stdin):
 }
 
 const MAGIC: { bytes: number[]; what: string }[] = [
-  { bytes: [0xd4, 0xc3, 0xb2, 0xa1], what: 'a packet capture (pcap): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep' },
-  { bytes: [0xa1, 0xb2, 0xc3, 0xd4], what: 'a packet capture (pcap): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep' },
-  { bytes: [0x0a, 0x0d, 0x0d, 0x0a], what: 'a packet capture (pcapng): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep' },
+  {
+    bytes: [0xd4, 0xc3, 0xb2, 0xa1],
+    what: 'a packet capture (pcap): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep',
+  },
+  {
+    bytes: [0xa1, 0xb2, 0xc3, 0xd4],
+    what: 'a packet capture (pcap): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep',
+  },
+  {
+    bytes: [0x0a, 0x0d, 0x0d, 0x0a],
+    what: 'a packet capture (pcapng): export the SIP as text first, e.g. `tshark -r FILE -Y sip -V` or sngrep',
+  },
   { bytes: [0x89, 0x50, 0x4e, 0x47], what: 'a PNG image, not a log' },
   { bytes: [0xff, 0xd8, 0xff], what: 'a JPEG image, not a log' },
   { bytes: [0x47, 0x49, 0x46, 0x38], what: 'a GIF image, not a log' },

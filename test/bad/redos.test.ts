@@ -30,7 +30,11 @@ function regexLiterals(file: string): { source: string; flags: string; where: st
       const literal = node.getText(sf);
       const end = literal.lastIndexOf('/');
       const { line } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-      found.push({ source: literal.slice(1, end), flags: literal.slice(end + 1), where: `${file.slice(SRC.length + 1)}:${line + 1}` });
+      found.push({
+        source: literal.slice(1, end),
+        flags: literal.slice(end + 1),
+        where: `${file.slice(SRC.length + 1)}:${line + 1}`,
+      });
     }
     ts.forEachChild(node, visit);
   };
@@ -51,7 +55,8 @@ describe('regular expressions on log text', () => {
     const vulnerable: string[] = [];
     for (const r of regexes) {
       const result = checkSync(r.source, r.flags.replace(/[gy]/g, ''), { timeout: 2_000 });
-      if (result.status === 'vulnerable') vulnerable.push(`${r.where} /${r.source}/ (${result.complexity.type})`);
+      if (result.status === 'vulnerable')
+        vulnerable.push(`${r.where} /${r.source}/ (${result.complexity.type})`);
     }
     expect(vulnerable).toEqual([]);
   }, 300_000);
