@@ -139,6 +139,8 @@ describe('hand-made scenarios', () => {
         const res = (await analyze({ paths: [dir] })) as unknown as { report: LooseReport };
         report = res.report;
         scored = score(name, truth, report);
+        // SCENARIO_VERBOSE=1 prints every scenario's summary, passing or not
+        if (process.env.SCENARIO_VERBOSE) console.log(scored.summary);
       };
 
       it('reads neither README.md nor truth.json as a log', async () => {

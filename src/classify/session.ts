@@ -39,6 +39,9 @@ const RATE_REASON =
 const AUTH_REASON =
   /auth|credential|password|forbidden|unauthori[sz]ed|not allowed|not relaying|denied|invalid user|unknown user|expired|token/i;
 
+/** How long a flood guard keeps a source banned (Kamailio's stock ipban autoexpire). */
+const FLOOD_BAN_MS = 300_000;
+
 /** Reconnects faster than this, repeatedly, are a storm (library defaults are 2 s and 4 s). */
 const STORM_INTERVAL_MS = 1_000;
 const STORM_MIN_ATTEMPTS = 5;
@@ -93,6 +96,7 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   const challengesByCall = new Map<string, number>();
   const lastFinalByCall = new Map<string, LogEvent>();
   const ips = new Set<string>();
+  let lastInternal: { status: number; ts: number } | undefined;
 
   for (const e of events) {
     const sip = e.sip;
@@ -116,8 +120,14 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     // ---- SIP responses: where were they seen, who made them?
     if (sip && sip.status !== undefined && e.kind === 'sip-response') {
       const status = sip.status;
-      if (sip.direction === 'internal' || e.signal === 'internal-status') {
-        facts.internalStatuses.push(status);
+      // an app's "registration failed, 503" right after the library made up that 503 repeats it
+      const echoesInternal =
+        sip.headers === undefined && lastInternal !== undefined && lastInternal.status === status && e.ts - lastInternal.ts <= 2_000;
+      if (sip.direction === 'internal' || e.signal === 'internal-status' || echoesInternal) {
+        if (!echoesInternal) {
+          facts.internalStatuses.push(status);
+          lastInternal = { status, ts: e.ts };
+        }
         symptoms.push(e);
         continue;
       }
@@ -281,9 +291,21 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     const after = events.find(
       (x) =>
         (x.signal === 'transaction-timeout' || isAbnormalClose(x) || x.signal === 'app-ws-failed') &&
-        blocks.some((b) => x.ts >= b && x.ts - b < 300_000),
+        blocks.some((b) => x.ts >= b && x.ts - b < FLOOD_BAN_MS),
     );
     if (after) add(scores, 'sbc-throttling', after, 2.5, `timed out after the SBC blocked ${ip}`);
+  }
+
+  // ---- pike drops silently: timeouts right after a flood block, with nothing else to explain
+  // them, are the block's even when no SBC line names this user's address
+  if (scores.size === 0 && run.floodBlocks.size > 0) {
+    const allBlocks = [...run.floodBlocks.values()].flat();
+    const silent = events.find(
+      (x) =>
+        (x.signal === 'transaction-timeout' || (x.sip?.status === 408 && x.kind === 'sip-response')) &&
+        allBlocks.some((b) => x.ts >= b && x.ts - b < FLOOD_BAN_MS),
+    );
+    if (silent) add(scores, 'sbc-throttling', silent, 2, 'timed out while the SBC flood guard was blocking sources');
   }
 
   // ---- idle timeout: a tunnel that lived exactly as long as the run's idle timeout, silent at the end

@@ -26,6 +26,9 @@ function connScope(formatName: string): string {
   return formatName.replace(/-(?:access|error)$/, '');
 }
 
+/** "[lt-c07]" or "| lt-c07 |": a token with a digit, as harnesses tag their users. */
+const TAG = /\[([A-Za-z][\w.@-]{0,40}\d[\w.@-]{0,20})\]|\| ([A-Za-z][\w.@-]{0,40}\d[\w.@-]{0,20}) \|/g;
+
 /** Events kept per key before only notable ones are kept. */
 export const MAX_EVENTS_PER_KEY = 20_000;
 
@@ -99,6 +102,7 @@ export class SessionBuilder {
   }
 
   add(event: LogEvent): void {
+    if (event.role === 'client' && !event.keys.user) this.knownTag(event);
     const keys = this.keysOf(event);
     if (keys.length === 0) {
       this.keyless.push(event);
@@ -117,6 +121,22 @@ export class SessionBuilder {
     }
     this.events.push(event);
     this.eventNode.push(anchor);
+  }
+
+  /**
+   * A harness names its users in its own way ("[lt-c07] registration failed", "| ext1001 |");
+   * a bracketed or piped token that is already known as a user names that user.
+   */
+  private knownTag(event: LogEvent): void {
+    const raw = event.raw.length > 400 ? event.raw.slice(0, 400) : event.raw;
+    TAG.lastIndex = 0;
+    for (let m = TAG.exec(raw); m; m = TAG.exec(raw)) {
+      const token = m[1] ?? m[2];
+      if (this.keyNode.has(`u:${token}`)) {
+        event.keys.user = token;
+        return;
+      }
+    }
   }
 
   /** Events that named no key at all (e.g. a handshake error without an address). */

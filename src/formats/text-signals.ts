@@ -23,13 +23,19 @@ const WS_URL = /\bwss?:\/\/[^\s'"<>)\],]+/i;
 const CALL_ID = /\b(?:call-?id|callid|i)\s*[:=]\s*'?([A-Za-z0-9][\w.@~%+-]{5,})/i;
 const PEER = /\b((?:\d{1,3}\.){3}\d{1,3}):(\d{2,5})\b/;
 const USER_TAG =
-  /(?:^|[\s[(|])((?:agent|user|usr|ua|vu|phone|softphone|client|ext|sp|endpoint|caller)[-_#]?\d+)(?=[\s\])|:,]|$)/i;
+  /(?:^|[\s[(|])((?:agent|user|usr|ua|vu|phone|softphone|client|ext|sp|endpoint|caller)(?:[-_#]| #?)?\d{1,9})(?=[\s\])|:,]|$)/i;
 const USER_KV = /\b(?:user|username|agent|aor|ext|extension|vu)\s*[=:]\s*"?([A-Za-z0-9][\w.-]{0,63})/i;
 
 function trimTrailing(text: string, chars: string): string {
   let end = text.length;
   while (end > 0 && chars.includes(text[end - 1])) end--;
   return text.slice(0, end);
+}
+
+/** "[agent-042]" stays "agent-042"; "agent 3" and "VU #12" lose the space so "agent 3" meets sip:agent3@… */
+function tagUser(text: string): string | undefined {
+  const tag = firstGroup(USER_TAG, text);
+  return tag?.replace(/ #?/, '');
 }
 
 function firstGroup(re: RegExp, text: string): string | undefined {
@@ -66,7 +72,7 @@ export function textKeys(text: string): EventKeys {
   const user =
     uriUser(text) ??
     (url ? wsUrlUser(url) : undefined) ??
-    firstGroup(USER_TAG, text) ??
+    tagUser(text) ??
     firstGroup(USER_KV, text);
   if (user) keys.user = user;
   const callId = firstGroup(CALL_ID, text);
@@ -166,6 +172,9 @@ export function readClientText(text: string): TextReading {
     return { ...r, kind: 'ws-close', signal: 'app-ws-failed', ws: { ...ws, closeCode: Number(app[1]) } };
   }
 
+  if (/regist/i.test(text) && /Request Time-?out|timed? ?out/i.test(text)) {
+    return { ...r, kind: 'timeout', signal: 'transaction-timeout' };
+  }
   const fr =
     /Failed to register, status code (\d{3})/.exec(text) ??
     /registration ?failed\b(?:[^\d]{0,40}?(\d{3}))?/i.exec(text);

@@ -118,6 +118,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
 
     // strongest evidence per cause
     out.push('## Evidence');
+    out.push('');
+    out.push('The strongest session of each cause. The time after `path:line [role]` is clock-corrected UTC; the line keeps its own clock.');
     const strongest = strongestByCause(report);
     for (const c of causes) {
       const f = strongest.get(c);
@@ -134,7 +136,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       out.push('');
       const shown = f.evidence.slice(0, perCause);
       out.push(fenced(shown.map(evidenceLine)));
-      if (f.evidence.length > shown.length) out.push(`_${f.evidence.length - shown.length} more evidence lines in the JSON report._`);
+      const hidden = f.evidence.length - shown.length;
+      if (hidden > 0) out.push(`_${hidden} more evidence line${hidden === 1 ? '' : 's'} in the JSON report._`);
       const others = report.findings.filter((o) => o.cause === c && o !== f);
       if (others.length) {
         const names = others.slice(0, 12).map((o) => md(who(o)));

@@ -147,7 +147,7 @@ function redactCookiePairs(p: Pseudonym, cookies: string): string {
 
 // IPv6 candidates are checked with isIPv6, so times like 10:00:01 never match.
 const IPV6_BRACKETED = /\[([0-9A-Fa-f:.]+(?:%[0-9A-Za-z]+)?)\]/g;
-const IPV6_BARE = /(?<![0-9A-Za-z:.«])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f:.]*[0-9A-Fa-f]|(?<![0-9A-Za-z:.«])::(?:[0-9A-Fa-f]{1,4}:){0,6}[0-9A-Fa-f.]*[0-9A-Fa-f]/g;
+const IPV6_BARE = /(?<![\w:.«])(?=[:0-9A-Fa-f]*[0-9A-Fa-f])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?![\w:])/g;
 const IPV4 = /(?<![0-9A-Za-z.«])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)/g;
 
 function redactIps(p: Pseudonym, text: string): string {
