@@ -25,8 +25,18 @@ export interface AnalyzeOptions {
   tz?: string;
   year?: number;
   stdin?: Readable;
-  /** called once per input when it starts being read (progress, warnings) */
-  onInput?: (path: string, detection: Detection) => void;
+  /** updated while inputs are read, for a progress line */
+  progress?: Progress;
+}
+
+export interface Progress {
+  file: string;
+  fileIndex: number;
+  files: number;
+  /** bytes of the inputs read so far, and in all (0 when unknown, e.g. stdin) */
+  bytes: number;
+  totalBytes: number;
+  lines: number;
 }
 
 export interface AnalyzeResult {
@@ -227,6 +237,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const localToEpoch = zoneResolver(opts.tz);
 
   // ---- parse
+  if (opts.progress) {
+    opts.progress.files = prepared.length;
+    opts.progress.totalBytes = prepared.reduce((n, p) => n + (p.source.size ?? 0), 0);
+  }
   const builder = new SessionBuilder((i) => prepared[i]?.format?.name ?? 'unknown');
   const inputs = prepared.map((p) => p.summary);
   for (let index = 0; index < prepared.length; index++) {
@@ -242,7 +256,12 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     const format = input.format;
     summary.format = format.name;
     summary.role = format.role;
-    opts.onInput?.(input.source.path, input.detection!);
+    const progress = opts.progress;
+    const bytesBefore = progress?.bytes ?? 0;
+    if (progress) {
+      progress.file = input.source.path;
+      progress.fileIndex = index + 1;
+    }
     const inputYear = input.yearHint ?? opts.year ?? yearAcrossNewYear(year, input.head ?? [], firstMonth);
     const ctx: ParseContext = {
       input: index,
@@ -277,6 +296,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     };
     const feed = (line: string) => {
       lineNo++;
+      if (progress && (lineNo & 1023) === 0) {
+        progress.lines += 1024;
+        progress.bytes = bytesBefore + (stream?.bytesRead() ?? 0);
+      }
       let outcome: LineOutcome;
       try {
         outcome = parser.push(line, lineNo, emit);
@@ -308,6 +331,10 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       stream?.close();
     }
     summary.lines = lineNo;
+    if (progress) {
+      progress.lines += lineNo & 1023;
+      progress.bytes = bytesBefore + (input.source.size ?? stream?.bytesRead() ?? 0);
+    }
     const truncated = stream?.truncated() ?? 0;
     if (truncated > 0) {
       summary.truncatedLines = truncated;

@@ -3,7 +3,8 @@
  */
 import { promises as fs } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { analyze } from './analyze.js';
+import { basename } from 'node:path';
+import { analyze, type Progress } from './analyze.js';
 import { detectFormat } from './formats/detect.js';
 import { FORMATS } from './formats/index.js';
 import { expandInputs, openLines } from './ingest/sources.js';
@@ -50,6 +51,20 @@ export function exitCodeFor(report: Report, failOn: Set<CauseId> | 'any' | 'none
   return report.findings.some((f) => failOn.has(f.cause)) ? 1 : 0;
 }
 
+/** "logdiag: 2/4 client.log · 310 of 1024 MB · 1.2 M lines/s · ETA 9 s" */
+export function progressLine(p: Progress, started: number): string {
+  const secs = Math.max(0.001, (Date.now() - started) / 1000);
+  const mb = (n: number) => (n / 1e6).toFixed(0);
+  const rate = p.lines / secs;
+  const parts = [`logdiag: ${p.fileIndex}/${p.files} ${basename(p.file)}`];
+  if (p.totalBytes > 0) parts.push(`${mb(p.bytes)} of ${mb(p.totalBytes)} MB`);
+  parts.push(`${rate >= 1e6 ? `${(rate / 1e6).toFixed(1)} M` : `${Math.round(rate / 1e3)} k`} lines/s`);
+  if (p.totalBytes > 0 && p.bytes > 0 && p.bytes < p.totalBytes) {
+    parts.push(`ETA ${Math.ceil(((p.totalBytes - p.bytes) * secs) / p.bytes)} s`);
+  }
+  return parts.join(' · ');
+}
+
 function useColor(stream: NodeJS.WriteStream, flag: boolean | undefined): boolean {
   if (flag === false || process.env.NO_COLOR !== undefined) return false;
   return Boolean(stream.isTTY);
@@ -90,11 +105,20 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
     formatOf.set(path, name);
   }
   let result;
+  const live = !flags.quiet && Boolean(process.stderr.isTTY);
+  const progress: Progress = { file: '', fileIndex: 0, files: 0, bytes: 0, totalBytes: 0, lines: 0 };
+  const started = Date.now();
+  const ticker = live ? setInterval(() => process.stderr.write(`\r\u001b[K${progressLine(progress, started)}`), 250) : undefined;
   try {
-    result = await analyze({ paths, formatOf, skew, tz: flags.tz, year });
+    result = await analyze({ paths, formatOf, skew, tz: flags.tz, year, progress });
   } catch (err) {
     if (err instanceof Error && /time zone|--format-of/.test(err.message)) throw new UsageError(err.message);
     throw err;
+  } finally {
+    if (ticker) {
+      clearInterval(ticker);
+      process.stderr.write('\r\u001b[K');
+    }
   }
   if (!flags.quiet) for (const p of result.problems) process.stderr.write(`logdiag: ${p}\n`);
   if (!result.usable) {

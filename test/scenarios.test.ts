@@ -90,15 +90,23 @@ function score(name: string, truth: Truth, report: LooseReport): Scored {
     row.set(got, (row.get(got) ?? 0) + 1);
     confusion.set(want, row);
     if (got === want) correct++;
-    else misses.push({ user, truth: want, got: list.length > 1 ? `${got} (+${list.length - 1} more findings)` : got, finding: list[0] });
+    else
+      misses.push({
+        user,
+        truth: want,
+        got: list.length > 1 ? `${got} (+${list.length - 1} more findings)` : got,
+        finding: list[0],
+      });
     if (want === 'healthy' && list.length > 0) healthyFlagged.push(user);
   }
   const total = Object.keys(truth.users).length;
   const accuracy = total === 0 ? 1 : correct / total;
 
   const lines: string[] = [];
-  lines.push(`scenario ${name}: ${correct}/${total} users right (accuracy ${(accuracy * 100).toFixed(1)}%), ` +
-    `${findings.length} findings, failedSessions=${report.summary?.failedSessions}`);
+  lines.push(
+    `scenario ${name}: ${correct}/${total} users right (accuracy ${(accuracy * 100).toFixed(1)}%), ` +
+      `${findings.length} findings, failedSessions=${report.summary?.failedSessions}`,
+  );
   lines.push('confusion (truth -> logdiag):');
   for (const [want, row] of [...confusion.entries()].sort()) {
     lines.push(`  ${want.padEnd(17)} ${[...row.entries()].map(([g, n]) => `${g}:${n}`).join('  ')}`);
@@ -109,7 +117,9 @@ function score(name: string, truth: Truth, report: LooseReport): Scored {
     if (m.finding) {
       lines.push(`       ${String(m.finding.explanation ?? '').slice(0, 240)}`);
       for (const e of (m.finding.evidence ?? []).slice(0, 3)) {
-        lines.push(`       ${basename(String(e.path ?? ''))}:${e.line} ${String(e.text ?? '').slice(0, 200)}`);
+        lines.push(
+          `       ${basename(String(e.path ?? ''))}:${e.line} ${String(e.text ?? '').slice(0, 200)}`,
+        );
       }
     }
   }
@@ -120,8 +130,15 @@ function score(name: string, truth: Truth, report: LooseReport): Scored {
     }
   }
   return {
-    total, correct, accuracy, healthyFlagged, misses, unattributed, confusion,
-    findingsCount: findings.length, failedSessions: report.summary?.failedSessions,
+    total,
+    correct,
+    accuracy,
+    healthyFlagged,
+    misses,
+    unattributed,
+    confusion,
+    findingsCount: findings.length,
+    failedSessions: report.summary?.failedSessions,
     summary: lines.join('\n'),
   };
 }
@@ -145,8 +162,13 @@ describe('hand-made scenarios', () => {
 
       it('reads neither README.md nor truth.json as a log', async () => {
         await run();
-        const read = (report.inputs ?? []).map((i) => basename(i.path)).filter((b) => b === 'README.md' || b === 'truth.json');
-        expect(read, `inputs: ${JSON.stringify(report.inputs?.map((i) => [basename(i.path), i.format]))}`).toEqual([]);
+        const read = (report.inputs ?? [])
+          .map((i) => basename(i.path))
+          .filter((b) => b === 'README.md' || b === 'truth.json');
+        expect(
+          read,
+          `inputs: ${JSON.stringify(report.inputs?.map((i) => [basename(i.path), i.format]))}`,
+        ).toEqual([]);
       });
 
       it('gives no healthy user a finding', async () => {

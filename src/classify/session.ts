@@ -141,7 +141,7 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
       if (status >= 200 && e.keys.callId && (sip.method === 'REGISTER' || sip.method === undefined))
         lastFinalByCall.set(e.keys.callId, e);
       if (status < 300) continue;
-      if (first) facts.sipStatuses.push(status);
+      if (first && sip.headers !== undefined) facts.sipStatuses.push(status);
       if (status === 401 || status === 407) {
         const call = e.keys.callId ?? '';
         if (first) challengesByCall.set(call, (challengesByCall.get(call) ?? 0) + 1);

@@ -16,6 +16,8 @@ export interface InputSource {
   path: string;
   /** 'file' or 'stdin' */
   kind: 'file' | 'stdin';
+  /** bytes on disk (compressed size for .gz), when known */
+  size?: number;
 }
 
 export interface SourceProblem {
@@ -75,7 +77,7 @@ export async function expandInputs(
     }
     // documentation beside the logs in a directory is not a log
     if (!topLevel && (/\.(?:md|markdown)$/i.test(path) || basename(path) === 'truth.json')) return;
-    sources.push({ path, kind: 'file' });
+    sources.push({ path, kind: 'file', size: stat.size });
   }
 
   for (const p of paths) {

@@ -41,7 +41,10 @@ export function escapeHtml(text: string): string {
 
 /** JSON that can sit inside <script type="application/json"> whatever the strings contain. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /* ------------------------------------------------------------------ ladder steps */
@@ -54,12 +57,13 @@ export interface LadderStep {
   tone: 'ok' | 'bad' | 'info';
 }
 
-const SIP_METHODS = 'REGISTER|INVITE|OPTIONS|BYE|ACK|CANCEL|SUBSCRIBE|NOTIFY|MESSAGE|UPDATE|PRACK|REFER|INFO|PUBLISH';
+const SIP_METHODS =
+  'REGISTER|INVITE|OPTIONS|BYE|ACK|CANCEL|SUBSCRIBE|NOTIFY|MESSAGE|UPDATE|PRACK|REFER|INFO|PUBLISH';
 const BAD =
   /\b[45]\d\d\b|\b10(?:0[1-9]|1\d)\b|time-?out|timed out|reset|refus|limit|fail|error|denied|forbidden|block|invalid|not present|unauthori|drop|abnormal|closed|lost/i;
 const OK = /\b(?:101|200|202)\b|registered|\bopen\b|connected/i;
 
-function clip(text: string, max = 34): string {
+function clip(text: string, max = 36): string {
   const t = text.replace(/\s+/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
@@ -95,28 +99,39 @@ export function ladderStep(e: Evidence): LadderStep {
     const haproxy = /\s(?:-?\d+\/){3,4}(\+?-?\d+) (\d{3}) \d+ \S+ \S+ (\S{4})\s/.exec(t);
     const status = nginx?.[1] ?? haproxy?.[2];
     if (status) {
-      const seconds = nginx?.[2] ? Number(nginx[2]) : haproxy ? Number(haproxy[1].replace('+', '')) / 1000 : NaN;
+      const seconds = nginx?.[2]
+        ? Number(nginx[2])
+        : haproxy
+          ? Number(haproxy[1].replace('+', '')) / 1000
+          : NaN;
       const lasted = Number.isFinite(seconds) && seconds >= 1 ? `, ${seconds.toFixed(1)} s` : '';
       const flags = haproxy && !/^-+$/.test(haproxy[3]) ? ` ${haproxy[3]}` : '';
-      return step('lb', 'client', `${http[2]} → ${status}${lasted}${flags}`, status === '101' && !flags ? 'ok' : undefined);
+      // HAProxy termination state: a first letter other than '-' means the session ended abnormally
+      const tone = flags && flags.trim()[0] !== '-' ? 'bad' : status === '101' ? 'ok' : undefined;
+      return step('lb', 'client', `${http[2]} → ${status}${lasted}${flags}`, tone);
     }
   }
   if (e.role === 'lb') {
     if (/limiting requests/i.test(t)) return step('lb', 'lb', 'limit_req: request refused', 'bad');
     if (/limiting connections/i.test(t)) return step('lb', 'lb', 'limit_conn: connection refused', 'bad');
     if (/upstream timed out/i.test(t)) return step('sbc', 'lb', 'upstream timed out', 'bad');
-    if (/upstream prematurely closed|reset by peer/i.test(t)) return step('sbc', 'lb', 'upstream closed / reset', 'bad');
+    if (/upstream prematurely closed|reset by peer/i.test(t))
+      return step('sbc', 'lb', 'upstream closed / reset', 'bad');
     return step('lb', 'lb', message(t));
   }
   if (e.role === 'client') {
     if ((m = /SIP\/2\.0 (\d{3}[^⏎\r\n]*)/.exec(t))) return step('sbc', 'client', m[1]);
     if ((m = /unexpected server response:?\s*(\d{3})/i.exec(t))) return step('lb', 'client', `HTTP ${m[1]}`);
-    if ((m = /registration ?failed.*?response="?(\d{3}[^"]*)/i.exec(t))) return step('client', 'client', `registration failed: ${m[1]}`, 'bad');
-    if (/ERR_INVALID_CHAR|invalid character in header/i.test(t)) return step('client', 'client', 'invalid header: handshake not sent', 'bad');
-    if ((m = /code:?\s*(1\d{3})/i.exec(t))) return step('client', 'client', `WebSocket closed ${m[1]}`, m[1] === '1000' ? 'info' : 'bad');
+    if ((m = /registration ?failed.*?response="?(\d{3}[^"]*)/i.exec(t)))
+      return step('client', 'client', `REGISTER failed: ${m[1]}`, 'bad');
+    if (/ERR_INVALID_CHAR|invalid character in header/i.test(t))
+      return step('client', 'client', 'invalid header: handshake not sent', 'bad');
+    if ((m = /code:?\s*(1\d{3})/i.exec(t)))
+      return step('client', 'client', `WebSocket closed ${m[1]}`, m[1] === '1000' ? 'info' : 'bad');
     if (/\bclosed\b/i.test(t)) return step('client', 'client', 'WebSocket closed', 'bad');
     if (/\bconnecting\b/i.test(t)) return step('client', 'lb', 'WebSocket connect');
-    if ((m = new RegExp(String.raw`\b(?:send|sending|sent)\b.*?\b(${SIP_METHODS}) sips?:`, 'i').exec(t))) return step('client', 'sbc', m[1]);
+    if ((m = new RegExp(String.raw`\b(?:send|sending|sent)\b.*?\b(${SIP_METHODS}) sips?:`, 'i').exec(t)))
+      return step('client', 'sbc', m[1]);
     if (/\bregistered\b/i.test(t)) return step('client', 'client', 'registered', 'ok');
     return step('client', 'client', message(t));
   }
@@ -124,15 +139,21 @@ export function ladderStep(e: Evidence): LadderStep {
   const reply = /\brepl(?:ying|ied|y)\b:?\s*(\d{3}(?: [A-Za-z][\w -]*)?)/i.exec(t)?.[1];
   if (/auth failed|auth_check\(\) returned/i.test(t)) {
     const why = /returned -?\d+ \(([^)]+)\)/.exec(t)?.[1] ?? 'auth failed';
-    return reply ? step('sbc', 'client', `${reply} (${why})`, 'bad') : step('sbc', 'sbc', `auth failed: ${why}`, 'bad');
+    return reply
+      ? step('sbc', 'client', `${reply} (${why})`, 'bad')
+      : step('sbc', 'sbc', `auth failed: ${why}`, 'bad');
   }
   if (reply) return step('sbc', 'client', reply);
   if ((m = /\bsent\b.*?SIP\/2\.0 (\d{3}[^⏎\r\n]*)/.exec(t))) return step('sbc', 'client', m[1]);
   if (/reset by peer|connection lost|\bEOF\b/i.test(t)) return step('lb', 'sbc', 'connection reset', 'bad');
-  if (/pike|ipban|blocking|blocked/i.test(t)) return step('sbc', 'sbc', 'flood protection: source blocked', 'bad');
-  if (/required headers not present/i.test(t)) return step('sbc', 'sbc', 'handshake: required headers missing', 'bad');
-  if ((m = /pl_check\("?([\w-]+)"?\) drop|rl_check\(\) failed/i.exec(t))) return step('sbc', 'sbc', m[1] ? `pipelimit ${m[1]}: drop` : 'ratelimit: refused', 'bad');
-  if ((m = new RegExp(String.raw`\b(${SIP_METHODS})\b`).exec(t)) && /\breceived\b/i.test(t)) return step('client', 'sbc', m[1]);
+  if (/pike|ipban|blocking|blocked/i.test(t))
+    return step('sbc', 'sbc', 'flood protection: source blocked', 'bad');
+  if (/required headers not present/i.test(t))
+    return step('sbc', 'sbc', 'handshake: required headers missing', 'bad');
+  if ((m = /pl_check\("?([\w-]+)"?\) drop|rl_check\(\) failed/i.exec(t)))
+    return step('sbc', 'sbc', m[1] ? `pipelimit ${m[1]}: drop` : 'ratelimit: refused', 'bad');
+  if ((m = new RegExp(String.raw`\b(${SIP_METHODS})\b`).exec(t)) && /\breceived\b/i.test(t))
+    return step('client', 'sbc', m[1]);
   return step('sbc', 'sbc', message(t));
 }
 
@@ -225,7 +246,9 @@ export function buildData(report: Report): HtmlData {
       c: Math.max(0, CAUSES.indexOf(f.cause)),
       conf: f.confidence,
       u: neutralise(f.keys.user?.join(', ') || f.session),
-      k: neutralise([...(f.keys.callId ?? []), ...(f.keys.peer ?? []), ...(f.keys.requestId ?? [])].join(' ')),
+      k: neutralise(
+        [...(f.keys.callId ?? []), ...(f.keys.peer ?? []), ...(f.keys.requestId ?? [])].join(' '),
+      ),
       a: f.attempts ?? null,
       f: rel(f.firstSeen) ?? 0,
       l: rel(f.lastSeen) ?? rel(f.firstSeen) ?? 0,
@@ -239,7 +262,9 @@ export function buildData(report: Report): HtmlData {
 
 /* ------------------------------------------------------------------ timeline chart */
 
-const NICE_STEPS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+const NICE_STEPS_S = [
+  1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+];
 
 function niceTick(max: number): number {
   const raw = Math.max(1, max / 4);
@@ -259,7 +284,9 @@ export interface TimelineBucket {
 /** Failing sessions per time bucket and cause, from evidence times and firstSeen. */
 export function timelineBuckets(report: Report): { stepMs: number; buckets: TimelineBucket[] } {
   const times = report.findings.map((f) => {
-    const list = [ms(f.firstSeen), ms(f.lastSeen), ...f.evidence.map((e) => ms(e.time))].filter((t): t is number => t !== null);
+    const list = [ms(f.firstSeen), ms(f.lastSeen), ...f.evidence.map((e) => ms(e.time))].filter(
+      (t): t is number => t !== null,
+    );
     return { f, list };
   });
   const all = times.flatMap((x) => x.list);
@@ -271,13 +298,19 @@ export function timelineBuckets(report: Report): { stepMs: number; buckets: Time
   const stepMs = stepS * 1000;
   const first = Math.floor(lo / stepMs) * stepMs;
   const n = Math.floor((hi - first) / stepMs) + 1;
-  const buckets: TimelineBucket[] = Array.from({ length: n }, (_, i) => ({ start: first + i * stepMs, byCause: {}, onset: 0 }));
+  const buckets: TimelineBucket[] = Array.from({ length: n }, (_, i) => ({
+    start: first + i * stepMs,
+    byCause: {},
+    onset: 0,
+  }));
   const at = (t: number) => buckets[Math.min(n - 1, Math.floor((t - first) / stepMs))];
   for (const { f, list } of times) {
     const firstSeen = ms(f.firstSeen);
     if (firstSeen !== null) at(firstSeen).onset++;
     const evidenceTimes = f.evidence.map((e) => ms(e.time)).filter((t): t is number => t !== null);
-    const seen = new Set((evidenceTimes.length ? [...evidenceTimes, ...(firstSeen !== null ? [firstSeen] : [])] : list).map(at));
+    const seen = new Set(
+      (evidenceTimes.length ? [...evidenceTimes, ...(firstSeen !== null ? [firstSeen] : [])] : list).map(at),
+    );
     for (const b of seen) b.byCause[f.cause] = (b.byCause[f.cause] ?? 0) + 1;
   }
   return { stepMs, buckets };
@@ -294,7 +327,7 @@ export function timelineSvg(report: Report, t0: number, timeline = timelineBucke
   const H = 250;
   const L = 46;
   const R = 12;
-  const T = 14;
+  const T = 24;
   const B = 30;
   const { stepMs, buckets } = timeline;
   const open = `<svg class="timeline" id="timeline" viewBox="0 0 ${W} ${H}" role="img" aria-label="Failing sessions over time, by cause">`;
@@ -319,8 +352,12 @@ export function timelineSvg(report: Report, t0: number, timeline = timelineBucke
   buckets.forEach((b, i) => {
     const x = L + i * bw;
     if (i % every === 0) {
-      out.push(`<line class="tick" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${T + plotH}" y2="${T + plotH + 4}"/>`);
-      out.push(`<text class="axis" x="${x.toFixed(1)}" y="${H - 10}" text-anchor="middle">${clockLabel(b.start, stepMs, rangeMs)}</text>`);
+      out.push(
+        `<line class="tick" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${T + plotH}" y2="${T + plotH + 4}"/>`,
+      );
+      out.push(
+        `<text class="axis" x="${x.toFixed(1)}" y="${H - 10}" text-anchor="middle">${clockLabel(b.start, stepMs, rangeMs)}</text>`,
+      );
     }
     let base = 0;
     const when = `${clockLabel(b.start, 1000, rangeMs)}–${clockLabel(b.start + stepMs, 1000, rangeMs)} UTC`;
@@ -335,8 +372,14 @@ export function timelineSvg(report: Report, t0: number, timeline = timelineBucke
       );
     }
   });
-  const points = buckets.map((b, i) => `${(L + (i + 0.5) * bw).toFixed(1)},${y(b.onset).toFixed(1)}`);
-  out.push(`<polyline class="onset" points="${points.join(' ')}"/>`);
+  // the onset line stops after the last session that started failing
+  const last = buckets.reduce((k, b, i) => (b.onset ? i : k), 0);
+  const points = buckets
+    .slice(0, last + 1)
+    .map((b, i) => `${(L + (i + 0.5) * bw).toFixed(1)},${y(b.onset).toFixed(1)}`);
+  out.push(
+    `<polyline class="onset-halo" points="${points.join(' ')}"/><polyline class="onset" points="${points.join(' ')}"/>`,
+  );
   buckets.forEach((b, i) => {
     if (!b.onset) return;
     out.push(
@@ -346,8 +389,13 @@ export function timelineSvg(report: Report, t0: number, timeline = timelineBucke
   const began = ms(report.summary.failuresBegan ?? null);
   if (began !== null && began >= buckets[0].start && began <= buckets[buckets.length - 1].start + stepMs) {
     const x = L + ((began - buckets[0].start) / stepMs) * bw;
-    out.push(`<line class="began" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${T}" y2="${T + plotH}"/>`);
-    out.push(`<text class="began-label" x="${(x + 4).toFixed(1)}" y="${T + 10}">failures began</text>`);
+    out.push(
+      `<line class="began" x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${T - 4}" y2="${T + plotH}"/>`,
+    );
+    const anchor = x > W - 140 ? 'end' : 'start';
+    out.push(
+      `<text class="began-label" x="${(x + (anchor === 'end' ? -4 : 4)).toFixed(1)}" y="${T - 8}" text-anchor="${anchor}">failures began ${escapeHtml(clockLabel(began, 1000, rangeMs))}</text>`,
+    );
   }
   out.push(`<line class="axisline" x1="${L}" x2="${W - R}" y1="${T + plotH}" y2="${T + plotH}"/>`);
   out.push('</svg>');
@@ -390,7 +438,9 @@ function headerHtml(report: Report, opts: HtmlOptions): string {
     ['Failed sessions', `${failed} <small>of ${s.sessions} (${pct(failed, s.sessions)})</small>`],
     [
       'Primary cause',
-      primary ? `${chip(primary)} <small>${s.byCause[primary] ?? 0} sessions, ${pct(s.byCause[primary] ?? 0, failed)} of failures</small>` : '–',
+      primary
+        ? `${chip(primary)} <small>${s.byCause[primary] ?? 0} sessions, ${pct(s.byCause[primary] ?? 0, failed)} of failures</small>`
+        : '–',
     ],
     ['Failures began', fmtTime(s.failuresBegan)],
     ['Healthy sessions', String(healthy)],
@@ -436,9 +486,12 @@ function ruledOutHtml(report: Report): string {
 
 function legendHtml(report: Report): string {
   const items = CAUSES.filter((c) => report.summary.byCause[c]).map(
-    (c) => `<span class="legend-item"><span class="swatch" style="--c:${CAUSE_COLOURS[c]}"></span>${escapeHtml(c)}</span>`,
+    (c) =>
+      `<span class="legend-item"><span class="swatch" style="--c:${CAUSE_COLOURS[c]}"></span>${escapeHtml(c)}</span>`,
   );
-  items.push('<span class="legend-item"><span class="swatch line"></span>sessions failing for the first time</span>');
+  items.push(
+    '<span class="legend-item"><span class="swatch line"></span>sessions failing for the first time</span>',
+  );
   return `<div class="legend">${items.join('')}</div>`;
 }
 
@@ -482,7 +535,7 @@ th{font-size:12px;color:var(--muted);font-weight:600}.num{text-align:right;font-
 button{font:inherit;font-size:12px;border:1px solid var(--line);background:#fff;border-radius:5px;padding:3px 8px;cursor:pointer}button:hover{background:#eef2f7}
 .timeline{width:100%;height:auto;display:block}.timeline .grid{stroke:#eef0f3}.timeline .axisline,.timeline .tick{stroke:#98a2b3}
 .timeline .axis{font-size:11px;fill:var(--muted)}.timeline .bar{cursor:pointer}.timeline .bar:hover{opacity:.75}
-.timeline .onset{fill:none;stroke:#1d2330;stroke-width:1.5}.timeline .onset-dot{fill:#1d2330}
+.timeline .onset{fill:none;stroke:#1d2330;stroke-width:1.6}.timeline .onset-halo{fill:none;stroke:#fff;stroke-width:4;opacity:.85}.timeline .onset-dot{fill:#1d2330}
 .timeline .began{stroke:var(--bad);stroke-dasharray:4 3}.timeline .began-label{font-size:11px;fill:var(--bad)}
 .legend{display:flex;flex-wrap:wrap;gap:14px;margin-top:6px;font-size:12px}.swatch{display:inline-block;width:11px;height:11px;border-radius:2px;background:var(--c);margin-right:5px;vertical-align:-1px}
 .swatch.line{height:2px;background:#1d2330;vertical-align:3px}
@@ -499,7 +552,7 @@ button{font:inherit;font-size:12px;border:1px solid var(--line);background:#fff;
 .ladder{width:100%;height:auto;display:block;margin:10px 0;border:1px solid var(--line);border-radius:6px;background:#fcfcfd}
 .ladder .lifeline{stroke:#c4cad4;stroke-dasharray:3 3}.ladder .head rect{fill:#1d2330}.ladder .head text{fill:#fff;font-size:12px;font-weight:600}
 .ladder text{font-size:11px}.ladder .t{fill:var(--muted);font-family:ui-monospace,Menlo,Consolas,monospace;font-size:10.5px}.ladder .loc{fill:#3563c9;font-size:10px}
-.ladder .step{cursor:pointer}.ladder .step .hit{fill:transparent}.ladder .step:hover .hit{fill:#f2f5f9}.ladder .step.sel .hit{fill:#fff3c4}
+.ladder .step{cursor:pointer;outline:none}.ladder .step:focus-visible .hit{stroke:#3563c9}.ladder .step .hit{fill:transparent}.ladder .step:hover .hit{fill:#f2f5f9}.ladder .step.sel .hit{fill:#fff3c4}
 .ladder .arrow{stroke-width:1.6}.tone-0{stroke:var(--info);fill:var(--info)}.tone-1{stroke:var(--ok);fill:var(--ok)}.tone-2{stroke:var(--bad);fill:var(--bad)}
 .ladder .label{stroke:none}.ladder .note{fill:#fff;stroke-width:1.2}
 .pick{border:1px solid var(--line);border-left:4px solid #3563c9;border-radius:6px;padding:6px 10px;background:#fbfcff}
@@ -577,7 +630,7 @@ function ladder(i) {
     if (tx === null || ty === null) return (tx === null) - (ty === null) || x - y;
     return tx - ty || x - y;
   });
-  var W = 780, X = [190, 400, 610], TOP = 46, ROW = 32, H = TOP + order.length * ROW + 12;
+  var W = 820, X = [180, 400, 620], TOP = 46, ROW = 32, H = TOP + order.length * ROW + 12;
   var root = svg('svg', { 'class': 'ladder', viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-label': 'ladder diagram of ' + s.u });
   var defs = svg('defs');
   [0, 1, 2].forEach(function (t) {
@@ -613,7 +666,7 @@ function ladder(i) {
       g.appendChild(svg('line', { 'class': 'arrow tone-' + tone, x1: from + dir * 4, x2: to - dir * 4, y1: y + 22, y2: y + 22, 'marker-end': 'url(#ah-' + tone + ')' }));
       g.appendChild(svg('text', { 'class': 'label tone-' + tone, x: (from + to) / 2, y: y + 17, 'text-anchor': 'middle' }, [r[7]]));
     } else {
-      var w = Math.min(196, r[7].length * 6.4 + 14);
+      var w = Math.min(250, r[7].length * 6.2 + 16);
       g.appendChild(svg('rect', { 'class': 'note tone-' + tone, x: from - w / 2, y: y + 7, width: w, height: 20, rx: 3 }));
       g.appendChild(svg('text', { 'class': 'label tone-' + tone, x: from, y: y + 21, 'text-anchor': 'middle' }, [r[7]]));
     }
@@ -631,7 +684,7 @@ function showDetail(i) {
   if (s.k) keys.push(s.k.split(' ').slice(0, 6).join(' ') + (s.k.split(' ').length > 6 ? ' …' : ''));
   box.appendChild(el('h3', {}, [s.u + ' ', causeChip(s.c)]));
   box.appendChild(el('div', { 'class': 'meta' }, [
-    iso(s.f).replace('T', ' ').slice(0, 23) + ' → ' + iso(s.l).slice(11, 23) + ' UTC · confidence ' + s.conf + (s.a ? ' · ' + s.a + ' attempts' : '')
+    iso(s.f).replace('T', ' ').slice(0, 23) + ' → ' + iso(s.l).slice(11, 23) + ' UTC · confidence ' + s.conf + (s.a ? ' · ' + s.a + ' attempt' + (s.a === 1 ? '' : 's') : '')
   ]));
   box.appendChild(el('p', {}, [D.text[s.x]]));
   box.appendChild(el('p', { 'class': 'small' }, [el('strong', {}, ['What to do: ']), D.text[s.r]]));
@@ -769,4 +822,3 @@ ${ruledOutHtml(report)}
 </html>
 `;
 }
-

@@ -10,6 +10,9 @@ import type { Report } from '../model.js';
  */
 export function renderJsonl(report: Report): string {
   return report.findings
-    .map((f) => `${JSON.stringify(f).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`)
+    .map(
+      (f) =>
+        `${JSON.stringify(f).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)}\n`,
+    )
     .join('');
 }

@@ -6,16 +6,24 @@
 import type { Finding, Report } from '../model.js';
 
 /** Characters XML 1.0 cannot carry at all, even escaped; shown as \xNN / \uNNNN instead. */
-const XML_INVALID = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const XML_INVALID =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u0084\u0086-\u009f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 export function escapeXml(text: string, attribute = false): string {
   const clean = text.replace(XML_INVALID, (c) => {
     const code = c.charCodeAt(0);
-    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, '0')}`
+      : `\\u${code.toString(16).padStart(4, '0')}`;
   });
   const out = clean.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   return attribute
-    ? out.replace(/"/g, '&quot;').replace(/'/g, '&apos;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;')
+    ? out
+        .replace(/"/g, '&quot;')
+        .replace(/'/g, '&apos;')
+        .replace(/\n/g, '&#10;')
+        .replace(/\r/g, '&#13;')
+        .replace(/\t/g, '&#9;')
     : out;
 }
 
@@ -30,7 +38,10 @@ function failureBody(f: Finding): string {
     `session ${f.session} · confidence ${f.confidence} · ${f.firstSeen} → ${f.lastSeen}${f.attempts ? ` · ${f.attempts} attempts` : ''}`,
     '',
     'Evidence:',
-    ...f.evidence.map((e) => `${e.path}:${e.line} [${e.role}]${e.time ? ` ${e.time}` : ''}\n    ${e.text.replace(/\n/g, '\n    ')}`),
+    ...f.evidence.map(
+      (e) =>
+        `${e.path}:${e.line} [${e.role}]${e.time ? ` ${e.time}` : ''}\n    ${e.text.replace(/\n/g, '\n    ')}`,
+    ),
   ];
   return escapeXml(lines.join('\n'));
 }

@@ -83,7 +83,9 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   // verdict first
   out.push(failed ? `# logdiag: ${failed} of ${s.sessions} sessions failed` : '# logdiag: no failure found');
   out.push('');
-  out.push(`> **Verdict:** ${md(s.verdict ?? (failed ? `${failed} of ${s.sessions} sessions failed.` : 'No failure found.'))}`);
+  out.push(
+    `> **Verdict:** ${md(s.verdict ?? (failed ? `${failed} of ${s.sessions} sessions failed.` : 'No failure found.'))}`,
+  );
   out.push('');
   if (s.primaryCause) {
     const n = s.byCause[s.primaryCause] ?? 0;
@@ -112,14 +114,18 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     out.push('| --- | ---: | ---: | --- | --- |');
     for (const c of causes) {
       const n = s.byCause[c] ?? 0;
-      out.push(`| ${code(c)} ${md(CAUSE_TEXT[c].title)} | ${n} | ${pct(n, failed)} | ${md(when(firstOf.get(c)))} | ${md(CAUSE_TEXT[c].remediation)} |`);
+      out.push(
+        `| ${code(c)} ${md(CAUSE_TEXT[c].title)} | ${n} | ${pct(n, failed)} | ${md(when(firstOf.get(c)))} | ${md(CAUSE_TEXT[c].remediation)} |`,
+      );
     }
     out.push('');
 
     // strongest evidence per cause
     out.push('## Evidence');
     out.push('');
-    out.push('The strongest session of each cause. The time after `path:line [role]` is clock-corrected UTC; the line keeps its own clock.');
+    out.push(
+      'The strongest session of each cause. The time after `path:line [role]` is clock-corrected UTC; the line keeps its own clock.',
+    );
     const strongest = strongestByCause(report);
     for (const c of causes) {
       const f = strongest.get(c);
@@ -128,7 +134,9 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       out.push(`### ${code(c)}: ${md(who(f))}`);
       out.push('');
       const attempts = f.attempts ? `, ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}` : '';
-      out.push(`Session ${code(f.session)}, confidence ${f.confidence}${attempts}, ${md(when(f.firstSeen))} → ${md(when(f.lastSeen))}.`);
+      out.push(
+        `Session ${code(f.session)}, confidence ${f.confidence}${attempts}, ${md(when(f.firstSeen))} → ${md(when(f.lastSeen))}.`,
+      );
       out.push('');
       out.push(md(f.explanation));
       out.push('');
@@ -137,12 +145,15 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       const shown = f.evidence.slice(0, perCause);
       out.push(fenced(shown.map(evidenceLine)));
       const hidden = f.evidence.length - shown.length;
-      if (hidden > 0) out.push(`_${hidden} more evidence line${hidden === 1 ? '' : 's'} in the JSON report._`);
+      if (hidden > 0)
+        out.push(`_${hidden} more evidence line${hidden === 1 ? '' : 's'} in the JSON report._`);
       const others = report.findings.filter((o) => o.cause === c && o !== f);
       if (others.length) {
         const names = others.slice(0, 12).map((o) => md(who(o)));
         out.push('');
-        out.push(`Also ${others.length} more session${others.length === 1 ? '' : 's'} with this cause: ${names.join(', ')}${others.length > names.length ? ', …' : ''}`);
+        out.push(
+          `Also ${others.length} more session${others.length === 1 ? '' : 's'} with this cause: ${names.join(', ')}${others.length > names.length ? ', …' : ''}`,
+        );
       }
     }
     out.push('');
@@ -156,7 +167,9 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
   for (const i of report.inputs) {
     const format = i.error ? `${md(i.format)} (${md(i.error)})` : md(i.format);
     const offset = `${i.clockOffsetMs >= 0 ? '+' : ''}${i.clockOffsetMs} ms`;
-    out.push(`| ${code(i.path)} | ${format} | ${i.role ?? '–'} | ${i.lines} | ${i.events} | ${i.unparsed} | ${offset} |`);
+    out.push(
+      `| ${code(i.path)} | ${format} | ${i.role ?? '–'} | ${i.lines} | ${i.events} | ${i.unparsed} | ${offset} |`,
+    );
   }
   out.push('');
 
@@ -175,6 +188,8 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
         ? ' Secrets in log lines are replaced by pseudonyms (the same secret reads the same everywhere).'
         : ' **Not redacted: log lines may contain secrets.**';
   out.push('---');
-  out.push(`_${md(`${report.tool.name} ${report.tool.version}`)}, report schema ${report.schemaVersion}._${redaction}`);
+  out.push(
+    `_${md(`${report.tool.name} ${report.tool.version}`)}, report schema ${report.schemaVersion}._${redaction}`,
+  );
   return `${out.join('\n')}\n`;
 }

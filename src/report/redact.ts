@@ -58,7 +58,16 @@ const SECRET_HEADERS = [
 ].join('|');
 
 /** Cookie attributes, which are not secrets. */
-const COOKIE_ATTRIBUTES = new Set(['path', 'domain', 'expires', 'max-age', 'samesite', 'secure', 'httponly', 'priority']);
+const COOKIE_ATTRIBUTES = new Set([
+  'path',
+  'domain',
+  'expires',
+  'max-age',
+  'samesite',
+  'secure',
+  'httponly',
+  'priority',
+]);
 
 /** Characters that end a secret value written without quotes. */
 const VALUE = String.raw`[^\s&"'<>\\,;]+`;
@@ -73,9 +82,8 @@ interface Rule {
 }
 
 /** prefix + pseudonym(secret) + suffix, for rules written as (prefix)(secret)(suffix?) */
-const keepAround =
-  (p: Pseudonym, m: string, prefix: string, secret: string, suffix = ''): string =>
-    secret ? `${prefix}${p('secret', secret)}${suffix}` : m;
+const keepAround = (p: Pseudonym, m: string, prefix: string, secret: string, suffix = ''): string =>
+  secret ? `${prefix}${p('secret', secret)}${suffix}` : m;
 
 const RULES: Rule[] = [
   // Authorization / Proxy-Authorization with a scheme that carries an opaque credential
@@ -90,9 +98,14 @@ const RULES: Rule[] = [
   { re: new RegExp(String.raw`(\bbearer\s+)${NOT_MARKED}([A-Za-z0-9\-._~+/]+=*)`, 'gi'), apply: keepAround },
   // JSON / quoted fields: "password": "…", 'token':'…'
   {
-    re: new RegExp(String.raw`(["'](?:${SECRET_NAMES}|cookie|set-cookie)["']\s*:\s*")${NOT_MARKED}((?:[^"\\]|\\.)+)(")`, 'gi'),
+    re: new RegExp(
+      String.raw`(["'](?:${SECRET_NAMES}|cookie|set-cookie)["']\s*:\s*")${NOT_MARKED}((?:[^"\\]|\\.)+)(")`,
+      'gi',
+    ),
     apply: (p, m, prefix, value, suffix) =>
-      /cookie/i.test(prefix) ? `${prefix}${redactCookiePairs(p, value)}${suffix}` : keepAround(p, m, prefix, value, suffix),
+      /cookie/i.test(prefix)
+        ? `${prefix}${redactCookiePairs(p, value)}${suffix}`
+        : keepAround(p, m, prefix, value, suffix),
   },
   // Cookie / Set-Cookie headers: every cookie value
   {
@@ -106,7 +119,10 @@ const RULES: Rule[] = [
   },
   // name=value in URLs, query strings, key=value logs and SIP/digest parameters
   {
-    re: new RegExp(String.raw`((?<![A-Za-z0-9_.-])(?:${SECRET_NAMES}|c?nonce|response)\s*=\s*)${NOT_MARKED}("[^"]*"|${VALUE})`, 'gi'),
+    re: new RegExp(
+      String.raw`((?<![A-Za-z0-9_.-])(?:${SECRET_NAMES}|c?nonce|response)\s*=\s*)${NOT_MARKED}("[^"]*"|${VALUE})`,
+      'gi',
+    ),
     apply: (p, m, prefix, value) => {
       const quoted = value.startsWith('"') && value.endsWith('"') && value.length >= 2;
       const inner = quoted ? value.slice(1, -1) : value;
@@ -147,17 +163,22 @@ function redactCookiePairs(p: Pseudonym, cookies: string): string {
 
 // IPv6 candidates are checked with isIPv6, so times like 10:00:01 never match.
 const IPV6_BRACKETED = /\[([0-9A-Fa-f:.]+(?:%[0-9A-Za-z]+)?)\]/g;
-const IPV6_BARE = /(?<![\w:.«])(?=[:0-9A-Fa-f]*[0-9A-Fa-f])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?![\w:])/g;
+const IPV6_BARE =
+  /(?<![\w:.«])(?=[:0-9A-Fa-f]*[0-9A-Fa-f])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{1,4})?(?![\w:])/g;
 const IPV4 = /(?<![0-9A-Za-z.«])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)/g;
 
 function redactIps(p: Pseudonym, text: string): string {
-  let out = text.replace(IPV6_BRACKETED, (m, addr: string) => (isIPv6(addr.replace(/%.*/, '')) ? `[${p('ip', addr)}]` : m));
+  let out = text.replace(IPV6_BRACKETED, (m, addr: string) =>
+    isIPv6(addr.replace(/%.*/, '')) ? `[${p('ip', addr)}]` : m,
+  );
   out = out.replace(IPV6_BARE, (m) => {
     if (isIPv6(m)) return p('ip', m);
     // addr:port written without brackets: keep the last group as a port when the rest is an address
     const cut = m.lastIndexOf(':');
     const head = m.slice(0, cut);
-    return cut > 0 && isIPv6(head) && /^\d{1,5}$/.test(m.slice(cut + 1)) ? `${p('ip', head)}${m.slice(cut)}` : m;
+    return cut > 0 && isIPv6(head) && /^\d{1,5}$/.test(m.slice(cut + 1))
+      ? `${p('ip', head)}${m.slice(cut)}`
+      : m;
   });
   return out.replace(IPV4, (m) => (isIPv4(m) ? p('ip', m) : m));
 }
@@ -218,7 +239,8 @@ function walk(value: unknown, redact: (s: string) => string): unknown {
   if (Array.isArray(value)) return value.map((v) => walk(v, redact));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = KEEP_FIELDS.has(k) ? structuredClone(v) : walk(v, redact);
+    for (const [k, v] of Object.entries(value))
+      out[k] = KEEP_FIELDS.has(k) ? structuredClone(v) : walk(v, redact);
     return out;
   }
   return value;
