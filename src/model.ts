@@ -230,6 +230,8 @@ export interface Report {
     attempts?: number;
     /** the idle timeout tunnels were cut at, when one was found */
     idleTimeoutMs?: number;
+    /** failures seen only in LB/SBC lines that name no user and matched no user's session */
+    unattributed?: Partial<Record<CauseId, number>>;
   };
   findings: Finding[];
 }

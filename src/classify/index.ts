@@ -27,6 +27,8 @@ export interface RunClassification {
   ruledOut: RuledOut[];
   verdict: string;
   run: RunContext;
+  /** failed sessions that name no user and matched no user's session (LB/SBC lines only) */
+  unattributed: Partial<Record<CauseId, number>>;
 }
 
 function iso(ts: number): string {
@@ -220,6 +222,7 @@ export function classifyRun(
   const verdict = verdictLine(counted.length, findings.length, byCause, primaryCause, failuresBegan);
   return {
     findings,
+    unattributed: unattributedFailures(sessions, counted, run),
     sessions: counted.length,
     healthySessions: healthy,
     attempts,
@@ -230,6 +233,24 @@ export function classifyRun(
     verdict,
     run,
   };
+}
+
+/**
+ * Sessions left without a user when others have one: shown as counts by cause so a failure the
+ * inputs cannot tie to a user is still visible (never hidden), without counting it twice.
+ */
+function unattributedFailures(all: readonly Session[], counted: readonly Session[], run: RunContext): Partial<Record<CauseId, number>> {
+  const out: Partial<Record<CauseId, number>> = {};
+  if (counted.length === all.length) return out;
+  const inCount = new Set(counted);
+  for (const s of all) {
+    if (inCount.has(s) || isProbeOnly(s)) continue;
+    const v = classifySession(s, run);
+    if (!v.failed) continue;
+    const cause = v.cause ?? 'unclassified';
+    out[cause] = (out[cause] ?? 0) + 1;
+  }
+  return out;
 }
 
 /** A monitoring system's OPTIONS pings are not a softphone session. */

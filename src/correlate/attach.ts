@@ -16,9 +16,21 @@ function momentOf(e: LogEvent): Moment | undefined {
   if (e.kind === 'ws-handshake' || e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol')
     return 'handshake';
   if (e.signal === 'ws-open' && e.role === 'lb') return 'handshake';
+  // an edge's limiter, timeout or header complaint is about a handshake request
+  if (
+    e.role === 'lb' &&
+    (e.signal === 'edge-rate-limit' ||
+      e.signal === 'edge-connection-limit' ||
+      e.signal === 'upstream-timeout' ||
+      e.signal === 'bad-header')
+  )
+    return 'handshake';
   if (e.kind === 'ws-close' || e.signal === 'conn-reset' || e.signal === 'idle-close') return 'close';
   return undefined;
 }
+
+/** Lines that say the edge refused a handshake even when they carry no status (error logs). */
+const REFUSALS = new Set(['edge-rate-limit', 'edge-connection-limit', 'upstream-timeout', 'bad-header']);
 
 /** The time at which an LB line saw the handshake: its start when it records one. */
 function handshakeTime(e: LogEvent): number {
@@ -54,7 +66,8 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
   slots.handshake.sort((a, b) => a.ts - b.ts);
   slots.close.sort((a, b) => a.ts - b.ts);
 
-  const find = (m: Moment, ts: number, status: number | undefined): Slot | undefined => {
+  /** status: the refusal the line records; 'refusal': it refused without saying the status */
+  const find = (m: Moment, ts: number, status: number | 'refusal' | undefined): Slot | undefined => {
     const list = slots[m];
     let lo = 0;
     let hi = list.length;
@@ -63,13 +76,19 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
       if (list[mid].ts < ts - MATCH_TOLERANCE_MS) lo = mid + 1;
       else hi = mid;
     }
-    // a refusal with a status goes to a client that saw that status; only status-less lines
-    // may fall back to a client that saw no status
+    // a refusal with a status goes only to a client that saw that status
     let best: Slot | undefined;
     for (let i = lo; i < list.length && list[i].ts <= ts + MATCH_TOLERANCE_MS; i++) {
       const slot = list[i];
       if (slot.used) continue;
-      if (status !== undefined ? slot.status !== status : slot.status !== undefined) continue;
+      if (
+        status === 'refusal'
+          ? (slot.status ?? 0) < 400
+          : status !== undefined
+            ? slot.status !== status
+            : slot.status !== undefined
+      )
+        continue;
       if (!best || Math.abs(slot.ts - ts) < Math.abs(best.ts - ts)) best = slot;
     }
     return best;
@@ -81,7 +100,11 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
     for (const e of events) {
       const m = momentOf(e);
       if (!m || Number.isNaN(e.ts)) continue;
-      const slot = find(m, m === 'handshake' ? handshakeTime(e) : e.ts, statusOf(e));
+      const slot = find(
+        m,
+        m === 'handshake' ? handshakeTime(e) : e.ts,
+        statusOf(e) ?? (REFUSALS.has(e.signal ?? '') ? 'refusal' : undefined),
+      );
       if (slot) {
         slot.used = true;
         return slot.session;

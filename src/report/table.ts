@@ -86,6 +86,16 @@ export function renderTable(report: Report, opts: TableOptions): string {
   }
   out.push(inputs.toString());
 
+  const unattributed = Object.entries(s.unattributed ?? {});
+  if (unattributed.length) {
+    out.push('');
+    out.push(
+      c.yellow(
+        `Not tied to any user: ${unattributed.map(([cause, n]) => `${n} ${cause}`).join(', ')} (LB/SBC lines that name no user and match no client session; add the client log or a user in the WebSocket URL to attribute them)`,
+      ),
+    );
+  }
+
   if (s.ruledOut?.length) {
     out.push('');
     out.push(c.bold('Ruled out'));
