@@ -317,6 +317,8 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     const T = run.idleTimeoutMs;
     const clustered = T !== undefined && Math.abs(t.idleGap - T) <= Math.max(1_500, T * 0.02);
     if (!clustered && !(t.idleFlag && (T === undefined || t.idleGap >= BUSY_FRACTION * T))) continue;
+    // a tunnel whose registration had already failed was cut as a consequence, not the cause
+    if (failedUnregistered(events, t.start, t.end)) continue;
     if (!t.idleFlag && isTeardown(t.end, events, run.endTs)) continue;
     facts.idleLifetimeMs = t.idleGap;
     add(
@@ -409,6 +411,22 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     explanation: '',
     facts,
   };
+}
+
+/** Inside [start, end): registration failed and never succeeded. */
+function failedUnregistered(events: readonly LogEvent[], start: number, end: number): boolean {
+  let failed = false;
+  for (const e of events) {
+    if (e.ts < start || e.ts >= end) continue;
+    if (e.signal === 'registered') return false;
+    const status = e.sip?.status;
+    if (status !== undefined && e.kind === 'sip-response' && (e.sip?.method === 'REGISTER' || e.sip?.method === undefined)) {
+      if (status >= 200 && status < 300) return false;
+      if (status >= 300 && status !== 401 && status !== 407) failed = true;
+    }
+    if (e.signal === 'transaction-timeout' || e.signal === 'registration-failed') failed = true;
+  }
+  return failed;
 }
 
 function hasPrecedingConnect(events: readonly LogEvent[], e: LogEvent): boolean {

@@ -114,13 +114,16 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
   };
 
   for (const o of orphans) {
-    const target = place(o.events);
+    const target = o.events.some((e) => e.role !== 'client') ? place(o.events) : undefined;
     if (target) {
       target.events.push(...o.events);
       touched.add(target);
     } else leftovers.push(o);
   }
   for (const e of keyless) {
+    // only another view (LB, SBC) of a client's handshake or close is matched by time; a client
+    // line without a user cannot be told apart from its neighbours' lines
+    if (e.role === 'client') continue;
     const target = place([e]);
     if (target) {
       target.events.push(e);

@@ -15,7 +15,13 @@
  * fixed-response, 460, 5xx without a target response); a number → the target's status.
  */
 import type { EventKeys, HttpInfo, LogEvent, Signal } from '../model.js';
-import { isStaticAsset, isWebSocketPath, parseRequestLine, splitClientAddr, urlUser } from './nginx-access.js';
+import {
+  isStaticAsset,
+  isWebSocketPath,
+  parseRequestLine,
+  splitClientAddr,
+  urlUser,
+} from './nginx-access.js';
 import { parseIso } from './time.js';
 import type { FormatSample, LineParser, LogFormat, ParseContext } from './types.js';
 
@@ -235,7 +241,10 @@ function flagsOf(a: AlbLine): string | undefined {
 
 function toEvent(a: AlbLine, raw: string, lineNo: number, ctx: ParseContext): LogEvent {
   const upgrade =
-    a.type === 'ws' || a.type === 'wss' || a.status === 101 || (a.url !== undefined && isWebSocketPath(a.url));
+    a.type === 'ws' ||
+    a.type === 'wss' ||
+    a.status === 101 ||
+    (a.url !== undefined && isWebSocketPath(a.url));
   const socketLike = upgrade || (a.url !== undefined && !isStaticAsset(a.url));
 
   const keys: EventKeys = {};
@@ -322,11 +331,13 @@ const samples: FormatSample[] = [
   },
   {
     line: 'https 2017-01-30T22:46:27.451363Z app/LOAD-BALANCER/bbab458ad0b80d X.X.X.X:55999 10.5.X.X:80 0.000 -1 -1 460 - 132 0 "GET https://www.website.com:443/app/page HTTP/1.1" "-" ECDHE-RSA-AES128-SHA TLSv1 arn:aws:elasticloadbalancing:us-west-2:743462462234:targetgroup/TARGET-GROUP/e6120e5adr245b79107e "Root=1-588fc23e-77aea5adf4534af3de09659d13a08"',
-    source: 'StackOverflow q/43736680 (ALB 460), mirrored at coderapp.vercel.app/answer/43736680 (lb-formats.md §1.3)',
+    source:
+      'StackOverflow q/43736680 (ALB 460), mirrored at coderapp.vercel.app/answer/43736680 (lb-formats.md §1.3)',
   },
   {
     line: 'http 2024-05-28T13:34:14.804475Z app/**/7bba4eaafdb3bbc6 18.180.78.**:42088 172.31.11.**:80 0.006 0.000 0.000 200 200 115 124 "GET http://alb-**.ap-northeast-1.elb.amazonaws.com:80/ HTTP/1.1" "curl/8.5.0" - - arn:aws:elasticloadbalancing:ap-northeast-1:**:targetgroup/**/f8e61ed9c1a9**** "Root=1-6655dd56-7bd889385aff85131b10****" "-" "-" 0 2024-05-28T13:34:14.797000Z "waf,forward" "-" "-" "172.31.11.**:80" "200" "-" "-" TID_dc57cebed65b444ebc8177bb698fe166',
-    source: 'dev.classmethod.jp/articles/alb-accesslog-traceabilityid, 2024-05-28 (conn_trace_id) (lb-formats.md §1.3)',
+    source:
+      'dev.classmethod.jp/articles/alb-accesslog-traceabilityid, 2024-05-28 (conn_trace_id) (lb-formats.md §1.3)',
   },
   {
     line: 'ws 2016-08-10T00:32:08.923954Z app/my-loadbalancer/50dc6c495c0c9188 10.0.0.140:40914 10.0.1.192:8010 0.001 0.003 0.000 101 101 218 587 "GET http://10.0.0.30:80/ HTTP/1.1" "-" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337364-23a8c76965a2ef7629b185e3" - -',

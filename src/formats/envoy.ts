@@ -127,7 +127,8 @@ function bytesRun(tokens: readonly SpaceToken[], from: number): number {
   for (let j = from; j <= from + 4 && j + 2 < tokens.length; j++) {
     const [a, b, c] = [tokens[j], tokens[j + 1], tokens[j + 2]];
     if (a.quoted || b.quoted || c.quoted) continue;
-    if (INTEGER.test(a.value) && INTEGER.test(b.value) && (INTEGER.test(c.value) || c.value === '-')) return j;
+    if (INTEGER.test(a.value) && INTEGER.test(b.value) && (INTEGER.test(c.value) || c.value === '-'))
+      return j;
   }
   return -1;
 }
@@ -183,7 +184,8 @@ function readLine(body: string, ctx: ParseContext): EnvoyLine | undefined {
   // Istio: UPSTREAM_CLUSTER UPSTREAM_LOCAL_ADDRESS DOWNSTREAM_LOCAL_ADDRESS DOWNSTREAM_REMOTE_ADDRESS …;
   // a single address appended to the default format is the downstream remote address
   const trailing = tokens.slice(k).filter((t) => !t.quoted);
-  if (trailing.length >= 4 && splitClientAddr(trailing[3].value).ip) line.downstreamRemote = trailing[3].value;
+  if (trailing.length >= 4 && splitClientAddr(trailing[3].value).ip)
+    line.downstreamRemote = trailing[3].value;
   else if (trailing.length === 1 && splitClientAddr(trailing[0].value).port)
     line.downstreamRemote = trailing[0].value;
   return line;
@@ -210,7 +212,11 @@ function upstreamStatusOf(e: EnvoyLine): number | null | undefined {
  *   resetting), like HAProxy's SC/SH; UH (no healthy upstream) stays 'ws-handshake-failed'.
  * - Status 0 with DC: the client left before any answer → 'client-timeout' (nginx's 499).
  */
-function envoySignal(e: EnvoyLine, upstreamStatus: number | null | undefined, socketLike: boolean): Signal | undefined {
+function envoySignal(
+  e: EnvoyLine,
+  upstreamStatus: number | null | undefined,
+  socketLike: boolean,
+): Signal | undefined {
   const has = (f: string) => e.flags.has(f);
   const d = e.details ?? '';
   const reset = has('UC') || has('UR') || has('LR') || d.startsWith('upstream_reset');

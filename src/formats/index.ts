@@ -8,6 +8,9 @@ import { kamailio } from './kamailio.js';
 import { nginxAccess } from './nginx-access.js';
 import { nginxError } from './nginx-error.js';
 import { haproxy } from './haproxy.js';
+import { alb } from './alb.js';
+import { envoy } from './envoy.js';
+import { traefik } from './traefik.js';
 import { jssip } from './jssip.js';
 import { sipjs } from './sipjs.js';
 import { browserConsole } from './browser-console.js';
@@ -19,6 +22,9 @@ export const FORMATS: readonly LogFormat[] = [
   nginxAccess,
   nginxError,
   haproxy,
+  alb,
+  envoy,
+  traefik,
   jssip,
   sipjs,
   browserConsole,

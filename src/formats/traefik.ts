@@ -18,7 +18,13 @@
  * other requests (SSE aborted by the client in v3, #10807) stays status 0 without a signal.
  */
 import type { EventKeys, HttpInfo, LogEvent, Signal } from '../model.js';
-import { isStaticAsset, isWebSocketPath, splitClientAddr, stripContainerPrefix, urlUser } from './nginx-access.js';
+import {
+  isStaticAsset,
+  isWebSocketPath,
+  splitClientAddr,
+  stripContainerPrefix,
+  urlUser,
+} from './nginx-access.js';
 import { parseIso } from './time.js';
 import type { FormatSample, LineParser, LogFormat, ParseContext } from './types.js';
 
@@ -98,7 +104,11 @@ function isTraefikObject(o: JsonObject): number {
  * - 504 → 'upstream-timeout'; 499 (the client went away first) → 'client-timeout'.
  * - other ≥400 on the socket → 'ws-handshake-failed'.
  */
-function traefikSignal(status: number, origin: number | null | undefined, socketLike: boolean): Signal | undefined {
+function traefikSignal(
+  status: number,
+  origin: number | null | undefined,
+  socketLike: boolean,
+): Signal | undefined {
   if (status === 101) return 'ws-open';
   if (status === 429 && origin === null) return 'edge-rate-limit';
   if (status === 504) return 'upstream-timeout';
@@ -129,7 +139,8 @@ function toEvent(o: JsonObject, raw: string, lineNo: number, ctx: ParseContext):
   const upgradeHeader = /^websocket$/i.test(requestHeader(o, 'Upgrade') ?? '');
   const upgradeLike = upgradeHeader || (url !== undefined && isWebSocketPath(url));
   let status = downstream ?? 0;
-  let origin: number | null | undefined = originRaw === undefined ? undefined : originRaw === 0 ? null : originRaw;
+  let origin: number | null | undefined =
+    originRaw === undefined ? undefined : originRaw === 0 ? null : originRaw;
   let flags: string | undefined;
   if (status === 0 && (originRaw === 0 || originRaw === undefined) && upgradeLike && method === 'GET') {
     // a hijacked (upgraded) connection: Traefik records no status for it
@@ -203,7 +214,9 @@ function createParser(ctx: ParseContext): LineParser {
       if (!o) return 'unparsed';
       if (isTraefikObject(o) === 0) {
         // Traefik's own JSON log lines ({"level":…,"msg":…}) in the same stream
-        return typeof o.level === 'string' && (o.msg !== undefined || o.message !== undefined) ? 'skip' : 'unparsed';
+        return typeof o.level === 'string' && (o.msg !== undefined || o.message !== undefined)
+          ? 'skip'
+          : 'unparsed';
       }
       const event = toEvent(o, line, lineNo, ctx);
       if (!event) return 'unparsed';
@@ -217,11 +230,13 @@ function createParser(ctx: ParseContext): LineParser {
 const samples: FormatSample[] = [
   {
     line: '{"ClientAddr":"x.x.x.x:34834","ClientHost":"x.x.x.x","ClientPort":"34834","ClientUsername":"-","DownstreamContentSize":61,"DownstreamStatus":200,"Duration":4369274,"OriginContentSize":61,"OriginDuration":1497998,"OriginStatus":200,"Overhead":2871276,"RequestAddr":"netbird.example.com:443","RequestContentSize":5,"RequestCount":378,"RequestHost":"netbird.example.com","RequestMethod":"POST","RequestPath":"/management.ManagementService/GetServerKey","RequestPort":"443","RequestProtocol":"HTTP/2.0","RequestScheme":"https","RetryAttempts":0,"RouterName":"websecure-netbird-management@docker","ServiceAddr":"172.20.0.7:443","ServiceName":"netbird-management@docker","ServiceURL":"h2c://172.20.0.7:443","StartLocal":"2026-04-30T21:58:47.720064751+10:00","StartUTC":"2026-04-30T11:58:47.720064751Z","TLSCipher":"TLS_CHACHA20_POLY1305_SHA256","TLSVersion":"1.3","downstream_Alt-Svc":"h3=\\":443\\"; ma=2592000","downstream_Content-Type":"application/grpc","downstream_Grpc-Status":"0","downstream_Trailer":"Grpc-Message, Grpc-Status-Details-Bin, Grpc-Status","entryPointName":"websecure","level":"info","msg":"","origin_Alt-Svc":"h3=\\":443\\"; ma=2592000","origin_Content-Type":"application/grpc","origin_Grpc-Status":"0","origin_Trailer":"Grpc-Message, Grpc-Status-Details-Bin, Grpc-Status","request_Content-Type":"application/grpc","request_Grpc-Timeout":"4999939u","request_Te":"trailers","request_User-Agent":"grpc-go/1.79.3","request_X-Forwarded-Host":"netbird.example.com:443","request_X-Forwarded-Port":"443","request_X-Forwarded-Proto":"https","request_X-Forwarded-Server":"REDACTED","request_X-Is-Trusted":"no","request_X-Real-Ip":"x.x.x.x","time":"2026-04-30T21:58:47+10:00"}',
-    source: 'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin issue #323 (Traefik 3.6.14 JSON access log)',
+    source:
+      'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin issue #323 (Traefik 3.6.14 JSON access log)',
   },
   {
     line: '{"ClientAddr":"x.x.x.x:34834","ClientHost":"x.x.x.x","ClientPort":"34834","ClientUsername":"-","DownstreamContentSize":419,"DownstreamStatus":200,"Duration":112920433,"OriginContentSize":419,"OriginDuration":109881237,"OriginStatus":200,"Overhead":3039196,"RequestAddr":"netbird.example.com:443","RequestContentSize":296,"RequestCount":379,"RequestHost":"netbird.example.com","RequestMethod":"POST","RequestPath":"/management.ManagementService/Login","RequestPort":"443","RequestProtocol":"HTTP/2.0","RequestScheme":"https","RetryAttempts":0,"RouterName":"websecure-netbird-management@docker","ServiceAddr":"172.20.0.7:443","ServiceName":"netbird-management@docker","ServiceURL":"h2c://172.20.0.7:443","StartLocal":"2026-04-30T21:58:47.745063554+10:00","StartUTC":"2026-04-30T11:58:47.745063554Z","TLSCipher":"TLS_CHACHA20_POLY1305_SHA256","TLSVersion":"1.3","downstream_Alt-Svc":"h3=\\":443\\"; ma=2592000","downstream_Content-Type":"application/grpc","downstream_Grpc-Status":"0","downstream_Trailer":"Grpc-Status, Grpc-Message, Grpc-Status-Details-Bin","entryPointName":"websecure","level":"info","msg":"","origin_Alt-Svc":"h3=\\":443\\"; ma=2592000","origin_Content-Type":"application/grpc","origin_Grpc-Status":"0","origin_Trailer":"Grpc-Status, Grpc-Message, Grpc-Status-Details-Bin","request_Content-Type":"application/grpc","request_Grpc-Timeout":"9999563u","request_Te":"trailers","request_User-Agent":"grpc-go/1.79.3","request_X-Forwarded-Host":"netbird.example.com:443","request_X-Forwarded-Port":"443","request_X-Forwarded-Proto":"https","request_X-Forwarded-Server":"REDACTED","request_X-Is-Trusted":"no","request_X-Real-Ip":"x.x.x.x","time":"2026-04-30T21:58:47+10:00"}',
-    source: 'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin issue #323 (Traefik 3.6.14 JSON access log)',
+    source:
+      'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin issue #323 (Traefik 3.6.14 JSON access log)',
   },
   {
     line: '{"ClientAddr":"x.x.x.x:34779","ClientHost":"x.x.x.x","ClientPort":"34779","ClientUsername":"-","DownstreamContentSize":0,"DownstreamStatus":403,"Duration":19808199303,"OriginContentSize":0,"OriginDuration":0,"OriginStatus":0,"Overhead":19808199303,"RequestAddr":"netbird.example.com:443","RequestContentSize":0,"RequestCount":131,"RequestHost":"netbird.example.com","RequestMethod":"POST","RequestPath":"/signalexchange.SignalExchange/ConnectStream","RequestPort":"443","RequestProtocol":"HTTP/2.0","RequestScheme":"https","RetryAttempts":0,"RouterName":"websecure-netbird-signal@docker","StartLocal":"2026-04-30T21:33:11.203370405+10:00","StartUTC":"2026-04-30T11:33:11.203370405Z","TLSCipher":"TLS_CHACHA20_POLY1305_SHA256","TLSVersion":"1.3","downstream_Alt-Svc":"h3=\\":443\\"; ma=2592000","downstream_Content-Type":"","entryPointName":"websecure","level":"info","msg":"","request_Content-Type":"application/grpc","request_Te":"trailers","request_User-Agent":"grpc-go/1.79.3","request_X-Forwarded-Host":"netbird.example.com:443","request_X-Forwarded-Port":"443","request_X-Forwarded-Proto":"https","request_X-Forwarded-Server":"REDACTED","request_X-Is-Trusted":"no","request_X-Real-Ip":"x.x.x.x","request_X-Wiretrustee-Peer-Id":"REDACTED","time":"2026-04-30T21:33:31+10:00"}',
@@ -230,7 +245,8 @@ const samples: FormatSample[] = [
   },
   {
     line: '{"ClientAddr":"x.x.x.x:36722","ClientHost":"x.x.x.x","ClientPort":"36722","ClientUsername":"-","DownstreamContentSize":0,"DownstreamStatus":200,"Duration":60002434127,"OriginContentSize":0,"OriginDuration":0,"OriginStatus":0,"Overhead":60002434127,"RequestAddr":"netbird.example.com:443","RequestContentSize":0,"RequestCount":505,"RequestHost":"netbird.example.com","RequestMethod":"POST","RequestPath":"/signalexchange.SignalExchange/ConnectStream","RequestPort":"443","RequestProtocol":"HTTP/2.0","RequestScheme":"https","RetryAttempts":0,"RouterName":"websecure-netbird-signal@docker","ServiceAddr":"172.20.0.3:10000","ServiceName":"netbird-signal@docker","ServiceURL":"h2c://172.20.0.3:10000","StartLocal":"2026-04-30T23:03:54.803698489+10:00","StartUTC":"2026-04-30T13:03:54.803698489Z","TLSCipher":"TLS_CHACHA20_POLY1305_SHA256","TLSVersion":"1.3","downstream_Alt-Svc":"h3=\\":443\\"; ma=2592000","downstream_Content-Type":"application/grpc","downstream_X-Wiretrustee-Peer-Registered":"1","entryPointName":"websecure","level":"info","msg":"","request_Content-Type":"application/grpc","request_Te":"trailers","request_User-Agent":"grpc-go/1.80.0","request_X-Forwarded-Host":"netbird.example.com:443","request_X-Forwarded-Port":"443","request_X-Forwarded-Proto":"https","request_X-Forwarded-Server":"REDACTED","request_X-Is-Trusted":"no","request_X-Real-Ip":"y.y.y.y","request_X-Wiretrustee-Peer-Id":"REDACTED","time":"2026-04-30T23:04:54+10:00"}',
-    source: 'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin issue #323 (Traefik 3.6.15, 60 s stream)',
+    source:
+      'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin issue #323 (Traefik 3.6.15, 60 s stream)',
   },
   {
     line: '2025-12-03T12:49:05.151049118Z {"ClientAddr":"172.30.72.140:55702","ClientHost":"172.30.72.140","ClientPort":"55702","ClientUsername":"-","DownstreamContentSize":3,"DownstreamStatus":200,"Duration":9657565,"OriginContentSize":3,"OriginDuration":9352353,"OriginStatus":200,"Overhead":305212,"RequestAddr":"site.name.com","RequestContentSize":0,"RequestCount":123227,"RequestHost":"site.name.com","RequestMethod":"GET","RequestPath":"/_blazor?id=KUNdQzmVKPgC6C7dWab3iw\\u0026_=1764766146914","RequestPort":"-","RequestProtocol":"HTTP/2.0","RequestScheme":"https","RetryAttempts":0,"RouterName":"cdpsvt-ui-test@swarm","ServiceAddr":"10.0.1.80:443","ServiceName":"cdpsvt-svc-ui-test@swarm","ServiceURL":"https://10.0.1.80:443","SpanId":"0000000000000000","StartLocal":"2025-12-03T12:49:05.139137383Z","StartUTC":"2025-12-03T12:49:05.139137383Z","TLSCipher":"TLS_CHACHA20_POLY1305_SHA256","TLSVersion":"1.3","TraceId":"00000000000000000000000000000000","entryPointName":"websecure","level":"info","msg":"","time":"2025-12-03T12:49:05Z"}',
