@@ -17,14 +17,12 @@ import { isSipStartLine, parseSipMessage, type SipMessage } from './sip-message.
 import { parseSyslog } from './time.js';
 import type { LineOutcome, LineParser, LogFormat, ParseContext } from './types.js';
 
-const STAMP = String.raw`[A-Z][a-z]{2} {1,2}\d{1,2} \d{1,2}:\d{2}:\d{2}\.\d{3}`;
 /** `Mon DD HH:MM:SS.mmm On [i:v]IP:PORT received from|sent to IP:PORT` (amateja/acmepcap's regex, IPv6 in brackets). */
 const HEADER =
   /^([A-Z][a-z]{2} {1,2}\d{1,2} \d{1,2}:\d{2}:\d{2}\.\d{3}) On (?:\[\d{1,5}:\d{1,5}\])?(\[[0-9A-Fa-f:.]{2,45}\]|[\w.-]{1,253}):(\d{1,5}) (received from|sent to) (\[[0-9A-Fa-f:.]{2,45}\]|[\w.-]{1,253}):(\d{1,5})\s*$/;
 /** `Mar  6 13:34:22.599 UDP[3:0]10.102.131.194:5060 OPENED` */
-const TRANSPORT = new RegExp(
-  `^${STAMP} (?:UDP|TCP|TLS|SCTP|WS|WSS)(?:\\[\\d{1,5}:\\d{1,5}\\])?\\S{1,300} (?:OPENED|CLOSED)\\s*$`,
-);
+const TRANSPORT =
+  /^[A-Z][a-z]{2} {1,2}\d{1,2} \d{1,2}:\d{2}:\d{2}\.\d{3} (?:UDP|TCP|TLS|SCTP|WS|WSS)(?:\[\d{1,5}:\d{1,5}\])?\S{1,300} (?:OPENED|CLOSED)\s*$/;
 const FILE_LINE = /^File (?:opened|closed)\.\s*$/;
 const SEPARATOR = /^-{40}\s*$/;
 const MAX_BLOCK_LINES = 500;

@@ -70,7 +70,16 @@ const enum Ch {
   Bom = 0xfeff,
 }
 
-const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '/': '/', '\\': '\\', '"': '"' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  b: '\b',
+  f: '\f',
+  '/': '/',
+  '\\': '\\',
+  '"': '"',
+};
 
 class JsonTokenizer {
   readonly stack: Frame[] = [];
@@ -414,7 +423,11 @@ class EntryCollector implements JsonSink {
       return;
     }
     const parentContainer = b.containers[b.containers.length - 1];
-    if (parentContainer === undefined || b.budget <= 0 || (typeof slot === 'string' && DROPPED_KEYS.has(slot))) {
+    if (
+      parentContainer === undefined ||
+      b.budget <= 0 ||
+      (typeof slot === 'string' && DROPPED_KEYS.has(slot))
+    ) {
       b.containers.push(undefined);
       return;
     }
@@ -650,7 +663,8 @@ export function entryEvents(done: DoneEntry, ctx: ParseContext): LogEvent[] {
   const agent = header(requestHeaders, 'User-Agent');
   if (agent) hs.http.userAgent = agent;
   hs.ws = { url };
-  const subprotocol = header(responseHeaders, 'Sec-WebSocket-Protocol') ?? header(requestHeaders, 'Sec-WebSocket-Protocol');
+  const subprotocol =
+    header(responseHeaders, 'Sec-WebSocket-Protocol') ?? header(requestHeaders, 'Sec-WebSocket-Protocol');
   if (subprotocol) hs.ws.subprotocol = subprotocol;
   const wsKey = header(requestHeaders, 'Sec-WebSocket-Key');
   if (wsKey) hs.keys.wsKey = wsKey;
@@ -670,7 +684,8 @@ export function entryEvents(done: DoneEntry, ctx: ParseContext): LogEvent[] {
     hs.signal = 'ws-open';
     outcome = 'open';
   } else if (reading) {
-    const signal = reading.signal && HANDSHAKE_SIGNALS.has(reading.signal) ? reading.signal : 'ws-handshake-failed';
+    const signal =
+      reading.signal && HANDSHAKE_SIGNALS.has(reading.signal) ? reading.signal : 'ws-handshake-failed';
     hs.signal = signal;
     if (signal !== 'ws-handshake-failed') hs.kind = reading.kind;
     if (reading.http?.status) hs.http.status = reading.http.status;
@@ -721,7 +736,8 @@ export function entryEvents(done: DoneEntry, ctx: ParseContext): LogEvent[] {
 // The format
 // ---------------------------------------------------------------------------------------------
 
-const SOURCE = 'client-formats.md §4.1 (HAR entry example; ChromeDevTools/devtools-frontend models/har/Log.ts)';
+const SOURCE =
+  'client-formats.md §4.1 (HAR entry example; ChromeDevTools/devtools-frontend models/har/Log.ts)';
 
 export const har: LogFormat = {
   name: 'har',
@@ -758,7 +774,11 @@ export const har: LogFormat = {
     if (t === '{') return 0.5; // a pretty-printed document: every other line is indented
     if (/^\{\s*"log"\s*:\s*\{/.test(t)) return 0.95;
     if (/^[{\s]*"(?:_resourceType|_webSocketMessages)"\s*:/.test(t)) return 0.9;
-    if (/^"(?:log|entries|creator|pages|startedDateTime|serverIPAddress|_initiator|_priority|_transferSize)"\s*:/.test(t))
+    if (
+      /^"(?:log|entries|creator|pages|startedDateTime|serverIPAddress|_initiator|_priority|_transferSize)"\s*:/.test(
+        t,
+      )
+    )
       return 0.8;
     if (/^"(?:request|response|timings|headers)"\s*:\s*[{[]/.test(t)) return 0.6;
     if (/^\{\s*"type"\s*:\s*"(?:send|receive|error)"\s*,\s*"time"\s*:/.test(t)) return 0.8;

@@ -5,6 +5,9 @@
  */
 import type { LogFormat } from './types.js';
 import { kamailio } from './kamailio.js';
+import { opensips } from './opensips.js';
+import { freeswitch } from './freeswitch.js';
+import { asterisk } from './asterisk.js';
 import { nginxAccess } from './nginx-access.js';
 import { nginxError } from './nginx-error.js';
 import { haproxy } from './haproxy.js';
@@ -15,10 +18,17 @@ import { jssip } from './jssip.js';
 import { sipjs } from './sipjs.js';
 import { browserConsole } from './browser-console.js';
 import { jsonLines } from './json-lines.js';
+import { har } from './har.js';
+import { k6 } from './k6.js';
+import { acmeSipmsg } from './acme-sipmsg.js';
 import { harness } from './harness.js';
 
 export const FORMATS: readonly LogFormat[] = [
   kamailio,
+  opensips,
+  freeswitch,
+  asterisk,
+  acmeSipmsg,
   nginxAccess,
   nginxError,
   haproxy,
@@ -28,6 +38,8 @@ export const FORMATS: readonly LogFormat[] = [
   jssip,
   sipjs,
   browserConsole,
+  har,
+  k6,
   jsonLines,
   harness,
 ];

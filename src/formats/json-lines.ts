@@ -380,12 +380,14 @@ export const jsonLines: LogFormat = {
     'JSON lines from apps, harnesses and loggers (time/msg/level/user/callId/peer/url/status fields, nested details/data/context)',
   samples: [
     {
-      line: '{"type":"Point","data":{"time":"2017-05-09T14:34:45.625742514+02:00","value":5,"tags":null},"metric":"vus"}',
-      source: 'grafana.com/docs/k6/latest/results-output/real-time/json (client-formats.md §5.1)',
+      line: '{"level":"error","msg":"WebSocket connection failed. Code: 1006","source":"console","time":"2026-11-24T10:00:03Z"}',
+      source:
+        'k6 `--log-format json` process log shape {"level","msg","source","time"} (client-formats.md §5.1); message from client-formats.md §0',
     },
     {
-      line: '{"type":"Point","data":{"time":"2017-05-09T14:34:45.239531499+02:00","value":459.865729,"tags":{"group":"::my group::json","method":"GET","status":"200","url":"https://httpbin.test.k6.io/get"}},"metric":"http_req_duration"}',
-      source: 'grafana.com/docs/k6/latest/results-output/real-time/json (client-formats.md §5.1)',
+      line: '{"level":"error","date":"2026-11-24T10:00:03.120Z","method":"POST","url":"https://api.mypurecloud.com/api/v2/notifications/channels","correlationId":"8f0c2a51-6f4e-4a55-9b1e-3d3b8a1c2f10","statusCode":429}',
+      source:
+        'Genesys platform JS SDK logger JSON {level, date, method, url, correlationId, statusCode} (client-formats.md §2.6)',
     },
   ],
   sniff(line: string): number {

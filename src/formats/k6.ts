@@ -17,7 +17,9 @@ import type { LineOutcome, LineParser, LogFormat, ParseContext } from './types.j
 type JsonObject = Record<string, unknown>;
 
 function asObject(value: unknown): JsonObject | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : undefined;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as JsonObject)
+    : undefined;
 }
 
 function asString(value: unknown): string | undefined {
@@ -187,7 +189,12 @@ export const k6: LogFormat = {
           return 'part';
         }
         flush(emit);
-        const event = handshakeEvent({ metric, ts: parseIso(time, ctx), value, tags, metadata }, line, lineNo, ctx);
+        const event = handshakeEvent(
+          { metric, ts: parseIso(time, ctx), value, tags, metadata },
+          line,
+          lineNo,
+          ctx,
+        );
         pending = { event, key, metric };
         return 'event';
       },

@@ -66,11 +66,15 @@ describe('regular expressions on log text', () => {
       }
       const unit = result.attack.pumps.reduce((n, p) => n + p.prefix.length + p.pump.length, 0) || 1;
       const times = Math.floor((MAX_LINE_BYTES - result.attack.suffix.length) / unit);
-      const attack = result.attack.pumps.map((p) => p.prefix + p.pump.repeat(times)).join('') + result.attack.suffix;
+      const attack =
+        result.attack.pumps.map((p) => p.prefix + p.pump.repeat(times)).join('') + result.attack.suffix;
       const t0 = performance.now();
       new RegExp(r.source, flags).exec(attack.slice(0, MAX_LINE_BYTES));
       const ms = performance.now() - t0;
-      if (ms > 500) vulnerable.push(`${r.where} /${r.source}/ ${result.complexity.summary}: ${ms.toFixed(0)} ms on a 64 KB attack`);
+      if (ms > 500)
+        vulnerable.push(
+          `${r.where} /${r.source}/ ${result.complexity.summary}: ${ms.toFixed(0)} ms on a 64 KB attack`,
+        );
     }
     expect(vulnerable).toEqual([]);
   }, 300_000);

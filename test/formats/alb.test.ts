@@ -16,7 +16,7 @@ import { traefik } from '../../src/formats/traefik.js';
 import type { LineOutcome } from '../../src/formats/types.js';
 
 const CORPUS = '/work/shared/peer-corpus';
-const ALL = [...FORMATS, alb, envoy, traefik];
+const ALL = FORMATS;
 
 function parse(lines: string[]): { events: LogEvent[]; outcomes: LineOutcome[] } {
   const parser = alb.createParser(utcContext(2026));
