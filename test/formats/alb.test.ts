@@ -9,10 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/model.js';
 import { alb } from '../../src/formats/alb.js';
 import { detectFormat } from '../../src/formats/detect.js';
-import { envoy } from '../../src/formats/envoy.js';
 import { FORMATS } from '../../src/formats/index.js';
 import { utcContext } from '../../src/formats/time.js';
-import { traefik } from '../../src/formats/traefik.js';
 import type { LineOutcome } from '../../src/formats/types.js';
 
 const CORPUS = '/work/shared/peer-corpus';

@@ -6,8 +6,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectFormat } from '../../src/formats/detect.js';
 import { FORMATS } from '../../src/formats/index.js';
-import { opensips } from '../../src/formats/opensips.js';
-import { freeswitch } from '../../src/formats/freeswitch.js';
 import { asterisk } from '../../src/formats/asterisk.js';
 import { utcContext } from '../../src/formats/time.js';
 import type { LineOutcome } from '../../src/formats/types.js';

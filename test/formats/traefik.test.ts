@@ -7,9 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { LogEvent } from '../../src/model.js';
-import { alb } from '../../src/formats/alb.js';
 import { detectFormat } from '../../src/formats/detect.js';
-import { envoy } from '../../src/formats/envoy.js';
 import { FORMATS } from '../../src/formats/index.js';
 import { jsonLines } from '../../src/formats/json-lines.js';
 import { utcContext } from '../../src/formats/time.js';
