@@ -120,7 +120,6 @@ describe('exit codes and usage errors', () => {
     expect(JSON.parse(readFileSync(out, 'utf8')).summary.primaryCause).toBe('idle-timeout');
     const table = run(['analyze', ...logsOf('idle-timeout-haproxy')]);
     expect(table.stdout).toMatch(/primary cause idle-timeout/);
-    // eslint-disable-next-line no-control-regex
     expect(table.stdout).not.toMatch(/\u001b\[/);
   });
 });
