@@ -1,6 +1,7 @@
 /**
  * The command line: wires options to the pipeline. No analysis happens here.
  */
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { basename } from 'node:path';
@@ -10,6 +11,7 @@ import { FORMATS } from './formats/index.js';
 import { expandInputs, openLines } from './ingest/sources.js';
 import { CAUSES, type CauseId, type Report } from './model.js';
 import { REPORTERS, type ReporterName } from './report/index.js';
+import { makeRedactor, redactReport } from './report/redact.js';
 import { parseCauseMix, SAMPLE_SCENARIOS, simulate, type SimulateOptions } from './simulate/index.js';
 import { VERSION } from './version.js';
 
@@ -81,6 +83,8 @@ interface AnalyzeFlags {
   verbose?: boolean;
   quiet?: boolean;
   color?: boolean;
+  redact: boolean;
+  redactIps?: boolean;
 }
 
 async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number> {
@@ -98,6 +102,8 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
     if (!Number.isInteger(year) || year < 1970 || year > 2200)
       throw new UsageError(`--year ${flags.year}: not a year`);
   }
+  if (!flags.redact && flags.redactIps)
+    throw new UsageError('--redact-ips needs redaction on (drop --no-redact)');
   const formatOf = new Map<string, string>();
   for (const [path, name] of flags.formatOf) {
     if (!FORMATS.some((f) => f.name === name))
@@ -108,7 +114,9 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
   const live = !flags.quiet && Boolean(process.stderr.isTTY);
   const progress: Progress = { file: '', fileIndex: 0, files: 0, bytes: 0, totalBytes: 0, lines: 0 };
   const started = Date.now();
-  const ticker = live ? setInterval(() => process.stderr.write(`\r\u001b[K${progressLine(progress, started)}`), 250) : undefined;
+  const ticker = live
+    ? setInterval(() => process.stderr.write(`\r\u001b[K${progressLine(progress, started)}`), 250)
+    : undefined;
   try {
     result = await analyze({ paths, formatOf, skew, tz: flags.tz, year, progress });
   } catch (err) {
@@ -120,19 +128,28 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
       process.stderr.write('\r\u001b[K');
     }
   }
-  if (!flags.quiet) for (const p of result.problems) process.stderr.write(`logdiag: ${p}\n`);
+  // one key per run: a secret gets the same pseudonym in the report and on stderr
+  const redaction = { ips: Boolean(flags.redactIps), key: randomBytes(32) };
+  const redactor = flags.redact ? makeRedactor(redaction) : (text: string) => text;
+  if (!flags.redact)
+    process.stderr.write(
+      'logdiag: warning: --no-redact: the report may contain secrets (tokens, passwords, cookies, digest nonces)\n',
+    );
+  if (!flags.quiet) for (const p of result.problems) process.stderr.write(`logdiag: ${redactor(p)}\n`);
   if (!result.usable) {
     process.stderr.write('logdiag: nothing readable in the inputs\n');
     return 2;
   }
+  const report = flags.redact ? redactReport(result.report, redaction) : result.report;
   const toFile = flags.output !== undefined;
-  const text = REPORTERS[flags.format](result.report, {
+  const text = REPORTERS[flags.format](report, {
     color: !toFile && flags.format === 'table' && useColor(process.stdout, flags.color),
     verbose: flags.verbose,
+    redacted: flags.redact,
   });
   if (toFile) await fs.writeFile(flags.output!, text);
   else process.stdout.write(text);
-  return exitCodeFor(result.report, failOn);
+  return exitCodeFor(report, failOn);
 }
 
 async function runFormats(): Promise<number> {
@@ -336,6 +353,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('-v, --verbose', 'show every finding in the terminal report')
     .option('-q, --quiet', 'no warnings on stderr')
     .option('--no-color', 'no colour in the terminal report')
+    .option('--redact-ips', 'also pseudonymise IPv4/IPv6 addresses (ports are kept)')
+    .option(
+      '--no-redact',
+      'print secrets as found (default: tokens, passwords, cookies, digest nonces become pseudonyms)',
+    )
     .action(async (paths: string[], flags: AnalyzeFlags) => setExit(await runAnalyze(paths, flags)));
 
   program

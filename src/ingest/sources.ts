@@ -76,7 +76,7 @@ export async function expandInputs(
       return;
     }
     // documentation beside the logs in a directory is not a log
-    if (!topLevel && (/\.(?:md|markdown)$/i.test(path) || basename(path) === 'truth.json')) return;
+    if (!topLevel && (/\.(?:md|markdown|html?)$/i.test(path) || basename(path) === 'truth.json')) return;
     sources.push({ path, kind: 'file', size: stat.size });
   }
 

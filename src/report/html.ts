@@ -57,8 +57,9 @@ export interface LadderStep {
   tone: 'ok' | 'bad' | 'info';
 }
 
-const SIP_METHODS =
-  'REGISTER|INVITE|OPTIONS|BYE|ACK|CANCEL|SUBSCRIBE|NOTIFY|MESSAGE|UPDATE|PRACK|REFER|INFO|PUBLISH';
+const SIP_STATUS = /SIP\/2\.0 (\d{3}[^⏎\r\n]{0,60})/;
+const SIP_REQUEST =
+  /\b(REGISTER|INVITE|OPTIONS|BYE|ACK|CANCEL|SUBSCRIBE|NOTIFY|MESSAGE|UPDATE|PRACK|REFER|INFO|PUBLISH) sips?:/;
 const BAD =
   /\b[45]\d\d\b|\b10(?:0[1-9]|1\d)\b|time-?out|timed out|reset|refus|limit|fail|error|denied|forbidden|block|invalid|not present|unauthori|drop|abnormal|closed|lost/i;
 const OK = /\b(?:101|200|202)\b|registered|\bopen\b|connected/i;
@@ -84,16 +85,18 @@ function message(text: string): string {
  * far as the line tells) or a note on the column of the component that logged it.
  */
 export function ladderStep(e: Evidence): LadderStep {
-  const t = e.text.split('\n')[0];
+  const t = e.text.split('\n', 1)[0].slice(0, 4096);
   const step = (from: Role, to: Role, label: string, tone?: LadderStep['tone']): LadderStep => ({
     from,
     to,
     label: clip(label),
     tone: tone ?? (BAD.test(label) ? 'bad' : OK.test(label) ? 'ok' : 'info'),
   });
+  // Log text is untrusted and up to 64 KB: every pattern here runs in linear time (no open-ended
+  // scan after an unanchored start; test/bad/redos.test.ts checks them).
   let m: RegExpMatchArray | null;
   // an HTTP request line, as LB access logs write it
-  const http = /"(GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT) (\S+?)(?:\?\S*)? [^"]*"/.exec(t);
+  const http = /"(GET|POST|HEAD|PUT|DELETE|OPTIONS|CONNECT) ([^\s?"]+)(?:\?[^\s"]*)? [^"]*"/.exec(t);
   if (e.role === 'lb' && http) {
     const nginx = /"\s(\d{3}) \d+ "[^"]*" "[^"]*" (\d+\.\d+)/.exec(t) ?? /"\s(\d{3})\s/.exec(t);
     const haproxy = /\s(?:-?\d+\/){3,4}(\+?-?\d+) (\d{3}) \d+ \S+ \S+ (\S{4})\s/.exec(t);
@@ -120,9 +123,9 @@ export function ladderStep(e: Evidence): LadderStep {
     return step('lb', 'lb', message(t));
   }
   if (e.role === 'client') {
-    if ((m = /SIP\/2\.0 (\d{3}[^⏎\r\n]*)/.exec(t))) return step('sbc', 'client', m[1]);
+    if ((m = SIP_STATUS.exec(t))) return step('sbc', 'client', m[1]);
     if ((m = /unexpected server response:?\s*(\d{3})/i.exec(t))) return step('lb', 'client', `HTTP ${m[1]}`);
-    if ((m = /registration ?failed.*?response="?(\d{3}[^"]*)/i.exec(t)))
+    if (/registration ?failed/i.test(t) && (m = /response="?(\d{3}[^"]{0,60})/.exec(t)))
       return step('client', 'client', `REGISTER failed: ${m[1]}`, 'bad');
     if (/ERR_INVALID_CHAR|invalid character in header/i.test(t))
       return step('client', 'client', 'invalid header: handshake not sent', 'bad');
@@ -130,21 +133,20 @@ export function ladderStep(e: Evidence): LadderStep {
       return step('client', 'client', `WebSocket closed ${m[1]}`, m[1] === '1000' ? 'info' : 'bad');
     if (/\bclosed\b/i.test(t)) return step('client', 'client', 'WebSocket closed', 'bad');
     if (/\bconnecting\b/i.test(t)) return step('client', 'lb', 'WebSocket connect');
-    if ((m = new RegExp(String.raw`\b(?:send|sending|sent)\b.*?\b(${SIP_METHODS}) sips?:`, 'i').exec(t)))
-      return step('client', 'sbc', m[1]);
+    if (/\b(?:send|sending|sent)\b/i.test(t) && (m = SIP_REQUEST.exec(t))) return step('client', 'sbc', m[1]);
     if (/\bregistered\b/i.test(t)) return step('client', 'client', 'registered', 'ok');
     return step('client', 'client', message(t));
   }
   // sbc
-  const reply = /\brepl(?:ying|ied|y)\b:?\s*(\d{3}(?: [A-Za-z][\w -]*)?)/i.exec(t)?.[1];
+  const reply = /\brepl(?:ying|ied|y)\b:? ?(\d{3}(?: [A-Za-z][\w-]{0,30}){0,4})/i.exec(t)?.[1];
   if (/auth failed|auth_check\(\) returned/i.test(t)) {
-    const why = /returned -?\d+ \(([^)]+)\)/.exec(t)?.[1] ?? 'auth failed';
+    const why = /returned -?\d+ \(([^()]{1,60})\)/.exec(t)?.[1] ?? 'auth failed';
     return reply
       ? step('sbc', 'client', `${reply} (${why})`, 'bad')
       : step('sbc', 'sbc', `auth failed: ${why}`, 'bad');
   }
   if (reply) return step('sbc', 'client', reply);
-  if ((m = /\bsent\b.*?SIP\/2\.0 (\d{3}[^⏎\r\n]*)/.exec(t))) return step('sbc', 'client', m[1]);
+  if (/\bsent\b/.test(t) && (m = SIP_STATUS.exec(t))) return step('sbc', 'client', m[1]);
   if (/reset by peer|connection lost|\bEOF\b/i.test(t)) return step('lb', 'sbc', 'connection reset', 'bad');
   if (/pike|ipban|blocking|blocked/i.test(t))
     return step('sbc', 'sbc', 'flood protection: source blocked', 'bad');
@@ -152,8 +154,7 @@ export function ladderStep(e: Evidence): LadderStep {
     return step('sbc', 'sbc', 'handshake: required headers missing', 'bad');
   if ((m = /pl_check\("?([\w-]+)"?\) drop|rl_check\(\) failed/i.exec(t)))
     return step('sbc', 'sbc', m[1] ? `pipelimit ${m[1]}: drop` : 'ratelimit: refused', 'bad');
-  if ((m = new RegExp(String.raw`\b(${SIP_METHODS})\b`).exec(t)) && /\breceived\b/i.test(t))
-    return step('client', 'sbc', m[1]);
+  if (/\breceived\b/i.test(t) && (m = SIP_REQUEST.exec(t))) return step('client', 'sbc', m[1]);
   return step('sbc', 'sbc', message(t));
 }
 

@@ -22,41 +22,6 @@ export interface RedactOptions {
 /** Pseudonyms start with this character; a value that already starts with it is not redacted again. */
 const MARK = '«';
 
-/** Names of parameters, JSON fields and `name=value` pairs whose value is a secret. */
-const SECRET_NAMES = [
-  'access_token',
-  'refresh_token',
-  'id_token',
-  'auth_token',
-  'session_token',
-  'token',
-  'jwt',
-  'password',
-  'passwd',
-  'pwd',
-  'secret',
-  'client_secret',
-  'api_key',
-  'api-key',
-  'apikey',
-  'x-api-key',
-  'signature',
-  'x-amz-signature',
-  'x-amz-credential',
-  'x-amz-security-token',
-].join('|');
-
-/** Headers whose whole value is a credential. */
-const SECRET_HEADERS = [
-  'x-api-key',
-  'api-key',
-  'apikey',
-  'x-auth-token',
-  'x-access-token',
-  'x-csrf-token',
-  'x-xsrf-token',
-].join('|');
-
 /** Cookie attributes, which are not secrets. */
 const COOKIE_ATTRIBUTES = new Set([
   'path',
@@ -69,10 +34,6 @@ const COOKIE_ATTRIBUTES = new Set([
   'priority',
 ]);
 
-/** Characters that end a secret value written without quotes. */
-const VALUE = String.raw`[^\s&"'<>\\,;]+`;
-const NOT_MARKED = `(?!${MARK})`;
-
 type Pseudonym = (kind: 'secret' | 'ip', value: string) => string;
 
 interface Rule {
@@ -83,25 +44,29 @@ interface Rule {
 
 /** prefix + pseudonym(secret) + suffix, for rules written as (prefix)(secret)(suffix?) */
 const keepAround = (p: Pseudonym, m: string, prefix: string, secret: string, suffix = ''): string =>
-  secret ? `${prefix}${p('secret', secret)}${suffix}` : m;
+  secret && !secret.startsWith(MARK) ? `${prefix}${p('secret', secret)}${suffix}` : m;
 
+/*
+ * The rules run on untrusted log lines of up to 64 KB, so every pattern must run in linear time
+ * (test/bad/redos.test.ts checks the literals): a match may only start where a run of its
+ * characters starts (look-behinds), adjacent quantifiers never compete for the same characters,
+ * and open-ended scans stop at a character that also ends the next attempt.
+ *
+ * Secret names (parameters, JSON fields, key=value): access/refresh/id/auth/session_token, token,
+ * jwt, password, passwd, pwd, (client_)secret, (x-)api-key / api_key / apikey, signature and the
+ * AWS pre-signed URL parameters.
+ */
 const RULES: Rule[] = [
   // Authorization / Proxy-Authorization with a scheme that carries an opaque credential
   {
-    re: new RegExp(
-      String.raw`((?:proxy-)?authorization"?\s*[:=]\s*"?\s*(?:bearer|basic|token|negotiate|ntlm|apikey|sharedaccesssignature)\s+)${NOT_MARKED}([^\s"',;]+)`,
-      'gi',
-    ),
+    re: /((?:proxy-)?authorization"?[ \t]*[:=][ \t]*(?:"[ \t]*)?(?:bearer|basic|token|negotiate|ntlm|apikey|sharedaccesssignature)[ \t]+)([^\s"',;]+)/gi,
     apply: keepAround,
   },
   // Bearer tokens anywhere (headers printed alone, error messages, JSON)
-  { re: new RegExp(String.raw`(\bbearer\s+)${NOT_MARKED}([A-Za-z0-9\-._~+/]+=*)`, 'gi'), apply: keepAround },
-  // JSON / quoted fields: "password": "…", 'token':'…'
+  { re: /(\bbearer[ \t]+)([\w\-.~+/]+=*)/gi, apply: keepAround },
+  // JSON / quoted fields: "password": "…", 'token':'…', "cookie": "…"
   {
-    re: new RegExp(
-      String.raw`(["'](?:${SECRET_NAMES}|cookie|set-cookie)["']\s*:\s*")${NOT_MARKED}((?:[^"\\]|\\.)+)(")`,
-      'gi',
-    ),
+    re: /(["'](?:(?:access_|refresh_|id_|auth_|session_)?token|jwt|passw(?:or)?d|pwd|(?:client_)?secret|(?:x-)?api[-_]?key|(?:x-amz-)?signature|x-amz-(?:credential|security-token)|(?:set-)?cookie)["'][ \t]*:[ \t]*")((?:[^"\\]|\\.)+)(")/gi,
     apply: (p, m, prefix, value, suffix) =>
       /cookie/i.test(prefix)
         ? `${prefix}${redactCookiePairs(p, value)}${suffix}`
@@ -109,20 +74,17 @@ const RULES: Rule[] = [
   },
   // Cookie / Set-Cookie headers: every cookie value
   {
-    re: /(\b(?:set-)?cookie\s*:\s*)([^\r\n"]+)/gi,
+    re: /(\b(?:set-)?cookie[ \t]*:[ \t]*)([^\s"][^\r\n"]*)/gi,
     apply: (p, _m, prefix, value) => `${prefix}${redactCookiePairs(p, value)}`,
   },
   // credential headers: x-api-key: …, X-Auth-Token: …
   {
-    re: new RegExp(String.raw`(\b(?:${SECRET_HEADERS})\s*:\s*)${NOT_MARKED}([^\s"',;]+)`, 'gi'),
+    re: /(\b(?:x-api-key|api-key|apikey|x-auth-token|x-access-token|x-csrf-token|x-xsrf-token)[ \t]*:[ \t]*)([^\s"',;]+)/gi,
     apply: keepAround,
   },
-  // name=value in URLs, query strings, key=value logs and SIP/digest parameters
+  // name=value in URLs, query strings, key=value logs and SIP digest parameters (quoted or not)
   {
-    re: new RegExp(
-      String.raw`((?<![A-Za-z0-9_.-])(?:${SECRET_NAMES}|c?nonce|response)\s*=\s*)${NOT_MARKED}("[^"]*"|${VALUE})`,
-      'gi',
-    ),
+    re: /((?<![\w.-])(?:(?:access_|refresh_|id_|auth_|session_)?token|jwt|passw(?:or)?d|pwd|(?:client_)?secret|(?:x-)?api[-_]?key|(?:x-amz-)?signature|x-amz-(?:credential|security-token)|c?nonce|response)[ \t]*=[ \t]*)("[^"]*"|[^\s&"'<>\\,;]+)/gi,
     apply: (p, m, prefix, value) => {
       const quoted = value.startsWith('"') && value.endsWith('"') && value.length >= 2;
       const inner = quoted ? value.slice(1, -1) : value;
@@ -134,31 +96,34 @@ const RULES: Rule[] = [
   },
   // password: … and secret: … written as YAML/config text
   {
-    re: /(\b(?:password|passwd|client_secret|api_key|apikey)\s*:\s*)(?!«)([^\s"',;]+)/gi,
+    re: /(\b(?:passw(?:or)?d|client_secret|api_key|apikey)[ \t]*:[ \t]*)([^\s"',;]+)/gi,
     apply: keepAround,
   },
   // passwords in URLs: scheme://user:password@host
   {
-    re: /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"'<>]+:)(?!«)([^\s/@"'<>]+)(@)/gi,
+    re: /((?<![\w+.-])[a-z][\w+.-]{0,30}:\/\/[^\s/:@"'<>]{1,256}:)([^\s/@"'<>]{1,2048})(@)/gi,
     apply: keepAround,
   },
   // JWTs anywhere
   {
-    re: /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+    re: /(?<![\w-])eyJ[\w-]{4,}\.[\w-]{4,}\.[\w-]*/g,
     apply: (p, m) => p('secret', m),
   },
   // well-known key shapes: AWS access key ids, GitHub, Slack, Stripe, Google API keys
   {
-    re: /\b(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_-]{35})\b/g,
+    re: /(?<![\w-])(?:AKIA[0-9A-Z]{16}|gh[pousr]_[A-Za-z0-9]{30,}|xox[abposr]-[A-Za-z0-9-]{10,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|AIza[\w-]{35})(?![\w-])/g,
     apply: (p, m) => p('secret', m),
   },
 ];
 
 function redactCookiePairs(p: Pseudonym, cookies: string): string {
-  return cookies.replace(/([^=;,\s]+)(\s*=\s*)([^;,\s]*)/g, (m, name: string, eq: string, value: string) => {
-    if (!value || value.startsWith(MARK) || COOKIE_ATTRIBUTES.has(name.toLowerCase())) return m;
-    return `${name}${eq}${p('secret', value)}`;
-  });
+  return cookies.replace(
+    /(?<![^=;,\s])([^=;,\s]+)([ \t]*=[ \t]*)([^;,\s]*)/g,
+    (m, name: string, eq: string, value: string) => {
+      if (!value || value.startsWith(MARK) || COOKIE_ATTRIBUTES.has(name.toLowerCase())) return m;
+      return `${name}${eq}${p('secret', value)}`;
+    },
+  );
 }
 
 // IPv6 candidates are checked with isIPv6, so times like 10:00:01 never match.
@@ -169,7 +134,7 @@ const IPV4 = /(?<![0-9A-Za-z.«])(?:\d{1,3}\.){3}\d{1,3}(?![0-9]|\.\d)/g;
 
 function redactIps(p: Pseudonym, text: string): string {
   let out = text.replace(IPV6_BRACKETED, (m, addr: string) =>
-    isIPv6(addr.replace(/%.*/, '')) ? `[${p('ip', addr)}]` : m,
+    isIPv6(addr.split('%')[0]) ? `[${p('ip', addr)}]` : m,
   );
   out = out.replace(IPV6_BARE, (m) => {
     if (isIPv6(m)) return p('ip', m);

@@ -49,7 +49,11 @@ export function renderTable(report: Report, opts: TableOptions): string {
     new Table({ head: head.map((h) => c.bold(h)), style: { head: [], border: [] }, wordWrap: true });
 
   out.push(c.bold('logdiag verdict'));
-  out.push(s.failedSessions ? c.bold(s.verdict ?? '') : c.green(s.verdict ?? 'No failure found.'));
+  out.push(
+    s.failedSessions
+      ? c.bold(neutralise(s.verdict ?? ''))
+      : c.green(neutralise(s.verdict ?? 'No failure found.')),
+  );
   out.push(
     `sessions ${s.sessions} · failed ${s.failedSessions} · healthy ${s.healthySessions ?? s.sessions - s.failedSessions} · connection attempts ${s.attempts ?? '?'}`,
   );
@@ -76,7 +80,7 @@ export function renderTable(report: Report, opts: TableOptions): string {
   for (const i of report.inputs) {
     inputs.push([
       neutralise(i.path),
-      i.error ? c.red(`${i.format} (${i.error})`) : i.format,
+      i.error ? c.red(`${i.format} (${neutralise(i.error)})`) : i.format,
       i.role ?? '-',
       String(i.lines),
       String(i.events),
@@ -99,7 +103,7 @@ export function renderTable(report: Report, opts: TableOptions): string {
   if (s.ruledOut?.length) {
     out.push('');
     out.push(c.bold('Ruled out'));
-    for (const r of s.ruledOut) out.push(`  - ${r.hypothesis}: ${r.reason}`);
+    for (const r of s.ruledOut) out.push(`  - ${neutralise(r.hypothesis)}: ${neutralise(r.reason)}`);
   }
 
   if (report.findings.length) {

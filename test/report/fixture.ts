@@ -24,42 +24,141 @@ function evidenceFor(cause: CauseId, user: string, at: number, n: number): Evide
   switch (cause) {
     case 'sbc-throttling':
       return [
-        ev('sbc', line, at, `${syslogTime(at)} sbc-01 /usr/sbin/kamailio[16659]: WARNING: {1 1 REGISTER ${callId}} <script>: rl_check() failed for REGISTER from sip:${user}@example.com (IP:10.0.0.2:${port}), replying 503 Limiting`),
-        ev('client', line * 7, at + 320, `${iso(at + 1060)} JsSIP:Transport received text message: ⏎ SIP/2.0 503 Limiting ⏎ Retry-After: 5`),
-        ev('sbc', line + 40, at + 5000, `${syslogTime(at + 5000)} sbc-01 /usr/sbin/kamailio[16659]: WARNING: {1 2 REGISTER ${callId}} <script>: rl_check() failed for REGISTER from sip:${user}@example.com (IP:10.0.0.2:${port}), replying 503 Limiting`),
-        ev('client', line * 7 + 900, at + 5330, `${iso(at + 6070)} JsSIP:Transport received text message: ⏎ SIP/2.0 503 Limiting ⏎ Retry-After: 5`),
+        ev(
+          'sbc',
+          line,
+          at,
+          `${syslogTime(at)} sbc-01 /usr/sbin/kamailio[16659]: WARNING: {1 1 REGISTER ${callId}} <script>: rl_check() failed for REGISTER from sip:${user}@example.com (IP:10.0.0.2:${port}), replying 503 Limiting`,
+        ),
+        ev(
+          'client',
+          line * 7,
+          at + 320,
+          `${iso(at + 1060)} JsSIP:Transport received text message: ⏎ SIP/2.0 503 Limiting ⏎ Retry-After: 5`,
+        ),
+        ev(
+          'sbc',
+          line + 40,
+          at + 5000,
+          `${syslogTime(at + 5000)} sbc-01 /usr/sbin/kamailio[16659]: WARNING: {1 2 REGISTER ${callId}} <script>: rl_check() failed for REGISTER from sip:${user}@example.com (IP:10.0.0.2:${port}), replying 503 Limiting`,
+        ),
+        ev(
+          'client',
+          line * 7 + 900,
+          at + 5330,
+          `${iso(at + 6070)} JsSIP:Transport received text message: ⏎ SIP/2.0 503 Limiting ⏎ Retry-After: 5`,
+        ),
       ];
     case 'edge-rate-limit':
       return [
-        ev('lb', line, at, `2025/11/24 ${hms(at)} [error] 7723#7723: *${72000 + n} limiting requests, excess: 6.508 by zone "ws_limit", client: 198.51.100.23, server: sbc.example.com, request: "GET /ws?user=${user} HTTP/1.1", host: "sbc.example.com"`, 'logs/lb-error.log'),
-        ev('lb', line + 1, at, `198.51.100.23 - - [${nginxTime(at)}] "GET /ws?user=${user} HTTP/1.1" 503 197 "-" "-" 0.000 - - ${72000 + n} 39f17000e26a783ff157b14f639c42b1 36809`),
-        ev('client', line * 7, at + 830, `${iso(at + 1570)} JsSIP:WARN:WebSocketInterface WebSocket wss://sbc.example.com/ws?user=${user} error:  Error: Unexpected server response: 503`),
+        ev(
+          'lb',
+          line,
+          at,
+          `2025/11/24 ${hms(at)} [error] 7723#7723: *${72000 + n} limiting requests, excess: 6.508 by zone "ws_limit", client: 198.51.100.23, server: sbc.example.com, request: "GET /ws?user=${user} HTTP/1.1", host: "sbc.example.com"`,
+          'logs/lb-error.log',
+        ),
+        ev(
+          'lb',
+          line + 1,
+          at,
+          `198.51.100.23 - - [${nginxTime(at)}] "GET /ws?user=${user} HTTP/1.1" 503 197 "-" "-" 0.000 - - ${72000 + n} 39f17000e26a783ff157b14f639c42b1 36809`,
+        ),
+        ev(
+          'client',
+          line * 7,
+          at + 830,
+          `${iso(at + 1570)} JsSIP:WARN:WebSocketInterface WebSocket wss://sbc.example.com/ws?user=${user} error:  Error: Unexpected server response: 503`,
+        ),
       ];
     case 'idle-timeout':
       return [
-        ev('lb', line, at + 60000, `198.51.100.23 - - [${nginxTime(at + 60000)}] "GET /ws?user=${user} HTTP/1.1" 101 965 "-" "-" 60.034 101 10.0.0.1:8080 ${72000 + n} 653e55459e833f3940f036739f96e341 34293`),
-        ev('sbc', line * 2, at + 60230, `${syslogTime(at + 60230)} sbc-01 /usr/sbin/kamailio[16657]: ERROR: <core> [core/tcp_read.c:289]: tcp_read_data(): error reading: Connection reset by peer (104) ([10.0.0.2]:${port} ->\n${syslogTime(at + 60230)} sbc-01 /usr/sbin/kamailio[16657]: ERROR: <core> [core/tcp_read.c:291]: tcp_read_data(): -> [10.0.0.1]:8080)`),
-        ev('client', line * 7, at + 60800, `${iso(at + 61540)} JsSIP:WebSocketInterface WebSocket wss://sbc.example.com/ws?user=${user} closed`),
-        ev('client', line * 7 + 2, at + 60800, `${iso(at + 61540)} [${user}] Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally`),
+        ev(
+          'lb',
+          line,
+          at + 60000,
+          `198.51.100.23 - - [${nginxTime(at + 60000)}] "GET /ws?user=${user} HTTP/1.1" 101 965 "-" "-" 60.034 101 10.0.0.1:8080 ${72000 + n} 653e55459e833f3940f036739f96e341 34293`,
+        ),
+        ev(
+          'sbc',
+          line * 2,
+          at + 60230,
+          `${syslogTime(at + 60230)} sbc-01 /usr/sbin/kamailio[16657]: ERROR: <core> [core/tcp_read.c:289]: tcp_read_data(): error reading: Connection reset by peer (104) ([10.0.0.2]:${port} ->\n${syslogTime(at + 60230)} sbc-01 /usr/sbin/kamailio[16657]: ERROR: <core> [core/tcp_read.c:291]: tcp_read_data(): -> [10.0.0.1]:8080)`,
+        ),
+        ev(
+          'client',
+          line * 7,
+          at + 60800,
+          `${iso(at + 61540)} JsSIP:WebSocketInterface WebSocket wss://sbc.example.com/ws?user=${user} closed`,
+        ),
+        ev(
+          'client',
+          line * 7 + 2,
+          at + 60800,
+          `${iso(at + 61540)} [${user}] Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally`,
+        ),
       ];
     case 'client-misconfig':
       return [
-        ev('lb', line, at, `198.51.100.23 - - [${nginxTime(at)}] "GET /websocket?user=${user} HTTP/1.1" 404 153 "-" "-" 0.000 - - ${72000 + n} 8f4354938e03a955ab9c7016b990ec97 34956`),
-        ev('client', line * 7, at + 700, `${iso(at + 1440)} JsSIP:WARN:WebSocketInterface WebSocket wss://sbc.example.com/websocket?user=${user} error:  Error: Unexpected server response: 404`),
+        ev(
+          'lb',
+          line,
+          at,
+          `198.51.100.23 - - [${nginxTime(at)}] "GET /websocket?user=${user} HTTP/1.1" 404 153 "-" "-" 0.000 - - ${72000 + n} 8f4354938e03a955ab9c7016b990ec97 34956`,
+        ),
+        ev(
+          'client',
+          line * 7,
+          at + 700,
+          `${iso(at + 1440)} JsSIP:WARN:WebSocketInterface WebSocket wss://sbc.example.com/websocket?user=${user} error:  Error: Unexpected server response: 404`,
+        ),
       ];
     case 'upstream-timeout':
       return [
-        ev('lb', line, at, `2025/11/24 ${hms(at)} [error] 7723#7723: *${72000 + n} upstream timed out (110: Connection timed out) while reading response header from upstream, client: 198.51.100.23, server: sbc.example.com, request: "GET /ws?user=${user} HTTP/1.1", upstream: "http://10.0.0.1:8080/ws?user=${user}"`, 'logs/lb-error.log'),
-        ev('lb', line + 1, at, `198.51.100.23 - - [${nginxTime(at)}] "GET /ws?user=${user} HTTP/1.1" 504 167 "-" "-" 60.000 504 10.0.0.1:8080 ${72000 + n} 49a46aea2a8846350f3c2afefe05fe7e 55668`),
-        ev('client', line * 7, at + 1200, `${iso(at + 1940)} JsSIP:WARN:WebSocketInterface WebSocket wss://sbc.example.com/ws?user=${user} error:  Error: Unexpected server response: 504`),
+        ev(
+          'lb',
+          line,
+          at,
+          `2025/11/24 ${hms(at)} [error] 7723#7723: *${72000 + n} upstream timed out (110: Connection timed out) while reading response header from upstream, client: 198.51.100.23, server: sbc.example.com, request: "GET /ws?user=${user} HTTP/1.1", upstream: "http://10.0.0.1:8080/ws?user=${user}"`,
+          'logs/lb-error.log',
+        ),
+        ev(
+          'lb',
+          line + 1,
+          at,
+          `198.51.100.23 - - [${nginxTime(at)}] "GET /ws?user=${user} HTTP/1.1" 504 167 "-" "-" 60.000 504 10.0.0.1:8080 ${72000 + n} 49a46aea2a8846350f3c2afefe05fe7e 55668`,
+        ),
+        ev(
+          'client',
+          line * 7,
+          at + 1200,
+          `${iso(at + 1940)} JsSIP:WARN:WebSocketInterface WebSocket wss://sbc.example.com/ws?user=${user} error:  Error: Unexpected server response: 504`,
+        ),
       ];
     case 'auth-failure':
       return [
-        ev('sbc', line, at, `${syslogTime(at)} sbc-01 /usr/sbin/kamailio[16656]: NOTICE: {1 2 REGISTER ${callId}} <script>: auth failed for ${user}@example.com from 10.0.0.2:${port}: auth_check() returned -2 (invalid password), re-challenging`),
-        ev('client', line * 7, at + 800, `${iso(at + 1540)} [${user}] registrationFailed: cause="Authentication Error" response="401 Unauthorized"`),
+        ev(
+          'sbc',
+          line,
+          at,
+          `${syslogTime(at)} sbc-01 /usr/sbin/kamailio[16656]: NOTICE: {1 2 REGISTER ${callId}} <script>: auth failed for ${user}@example.com from 10.0.0.2:${port}: auth_check() returned -2 (invalid password), re-challenging`,
+        ),
+        ev(
+          'client',
+          line * 7,
+          at + 800,
+          `${iso(at + 1540)} [${user}] registrationFailed: cause="Authentication Error" response="401 Unauthorized"`,
+        ),
       ];
     default:
-      return [ev('client', line * 7, at, `${iso(at + 740)} [${user}] Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally`)];
+      return [
+        ev(
+          'client',
+          line * 7,
+          at,
+          `${iso(at + 740)} [${user}] Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally`,
+        ),
+      ];
   }
 }
 
@@ -83,14 +182,24 @@ export const MIX: [CauseId, number][] = [
   ['unclassified', 1],
 ];
 
-export function finding(cause: CauseId, n: number, at: number, evidence = evidenceFor(cause, `agent-${String(n).padStart(3, '0')}`, at, n)): Finding {
+export function finding(
+  cause: CauseId,
+  n: number,
+  at: number,
+  evidence = evidenceFor(cause, `agent-${String(n).padStart(3, '0')}`, at, n),
+): Finding {
   const user = `agent-${String(n).padStart(3, '0')}`;
   const times = evidence.map((e) => Date.parse(e.time!));
   return {
     session: `user:${user}`,
     cause,
     confidence: cause === 'unclassified' ? 0.3 : 0.95,
-    keys: { callId: [`c${n.toString(36).padStart(6, '0')}x`], user: [user], peer: [`10.0.0.2:${40000 + n}`], requestId: [`req${n}abcdef`] },
+    keys: {
+      callId: [`c${n.toString(36).padStart(6, '0')}x`],
+      user: [user],
+      peer: [`10.0.0.2:${40000 + n}`],
+      requestId: [`req${n}abcdef`],
+    },
     firstSeen: new Date(Math.min(...times)).toISOString(),
     lastSeen: new Date(Math.max(...times)).toISOString(),
     explanation: EXPLAIN[cause],
@@ -116,10 +225,42 @@ export function sampleReport(extra: Finding[] = []): Report {
     schemaVersion: 1,
     tool: { name: 'logdiag', version: '0.1.0' },
     inputs: [
-      { path: 'logs/client.log', format: 'jssip', role: 'client', lines: 9000, events: 1200, unparsed: 2, clockOffsetMs: 743 },
-      { path: 'logs/lb-error.log', format: 'nginx-error', role: 'lb', lines: 68, events: 68, unparsed: 0, clockOffsetMs: -769 },
-      { path: 'logs/lb.log', format: 'nginx-access', role: 'lb', lines: 104, events: 104, unparsed: 0, clockOffsetMs: -769 },
-      { path: 'logs/sbc.log', format: 'kamailio', role: 'sbc', lines: 365, events: 334, unparsed: 0, clockOffsetMs: 0 },
+      {
+        path: 'logs/client.log',
+        format: 'jssip',
+        role: 'client',
+        lines: 9000,
+        events: 1200,
+        unparsed: 2,
+        clockOffsetMs: 743,
+      },
+      {
+        path: 'logs/lb-error.log',
+        format: 'nginx-error',
+        role: 'lb',
+        lines: 68,
+        events: 68,
+        unparsed: 0,
+        clockOffsetMs: -769,
+      },
+      {
+        path: 'logs/lb.log',
+        format: 'nginx-access',
+        role: 'lb',
+        lines: 104,
+        events: 104,
+        unparsed: 0,
+        clockOffsetMs: -769,
+      },
+      {
+        path: 'logs/sbc.log',
+        format: 'kamailio',
+        role: 'sbc',
+        lines: 365,
+        events: 334,
+        unparsed: 0,
+        clockOffsetMs: 0,
+      },
     ],
     summary: {
       sessions: 80,
@@ -150,7 +291,12 @@ export const HOSTILE_LINES = [
 ];
 
 export function hostileReport(): Report {
-  const f = finding('unclassified', 900, 90_000, HOSTILE_LINES.map((t, i) => ev('client', 9000 + i, 90_000 + i * 10, t, 'logs/odd|name`.log')));
+  const f = finding(
+    'unclassified',
+    900,
+    90_000,
+    HOSTILE_LINES.map((t, i) => ev('client', 9000 + i, 90_000 + i * 10, t, 'logs/odd|name`.log')),
+  );
   f.explanation = 'Odd text <b>bold</b> | pipe `tick` \u001b[31m';
   return sampleReport([f]);
 }
@@ -200,9 +346,11 @@ export const SECRET_LINES = [
 ];
 
 /** A report whose every printable string carries secrets (and IP addresses). */
-export function secretReport(): Report {
-  const r = sampleReport();
-  const lines = SECRET_LINES.map((t, i) => ev(i % 3 === 0 ? 'sbc' : i % 3 === 1 ? 'lb' : 'client', 500 + i, 100_000 + i * 100, t));
+export function secretReport(base = sampleReport()): Report {
+  const r = base;
+  const lines = SECRET_LINES.map((t, i) =>
+    ev(i % 3 === 0 ? 'sbc' : i % 3 === 1 ? 'lb' : 'client', 500 + i, 100_000 + i * 100, t),
+  );
   const f = finding('auth-failure', 901, 100_000, lines);
   f.explanation = `Authentication failed with token=${SECRETS[4]} (Bearer ${SECRETS[0]}) from ${IPS[0]}.`;
   f.remediation = `Rotate api_key=${SECRETS[12]}.`;
@@ -212,8 +360,11 @@ export function secretReport(): Report {
   r.summary.byCause['auth-failure'] = (r.summary.byCause['auth-failure'] ?? 0) + 1;
   r.summary.failedSessions++;
   r.summary.healthySessions = r.summary.sessions - r.summary.failedSessions;
-  r.summary.verdict += ` Seen with password=${SECRETS[3]}.`;
-  r.summary.ruledOut!.push({ hypothesis: `the cookie ${'Cookie: SESSIONID=' + SECRETS[5]}`, reason: `x-api-key: ${SECRETS[14]} was valid` });
+  r.summary.verdict = `${r.summary.failedSessions} of ${r.summary.sessions} sessions failed; primary cause sbc-throttling. Seen with password=${SECRETS[3]}.`;
+  r.summary.ruledOut!.push({
+    hypothesis: `the cookie ${'Cookie: SESSIONID=' + SECRETS[5]}`,
+    reason: `x-api-key: ${SECRETS[14]} was valid`,
+  });
   r.inputs[0].unparsedSamples = [{ line: 7, text: `Authorization: Bearer ${SECRETS[0]} at ${IPS[4]}` }];
   r.inputs[1].error = `cannot read: token=${SECRETS[4]}`;
   return r;

@@ -21,7 +21,9 @@ describe('renderJsonl', () => {
     expect(lines).toHaveLength(report.findings.length);
     expect(JSON.parse(lines[0]).evidence[0].text).toBe('a\nb\r\nc\u2028d\u2029e\u0085f');
     // Python's str.splitlines() would split on these too
-    expect(out.trimEnd().split(/\r\n|[\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]/)).toHaveLength(report.findings.length);
+    expect(out.trimEnd().split(/\r\n|[\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]/)).toHaveLength(
+      report.findings.length,
+    );
   });
 
   it('is empty when nothing failed', () => {

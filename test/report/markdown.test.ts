@@ -10,15 +10,21 @@ describe('renderMarkdown', () => {
     const lines = md.split('\n');
     expect(lines[0]).toBe('# logdiag: 42 of 80 sessions failed');
     expect(lines[2]).toMatch(/^> \*\*Verdict:\*\* 42 of 80 sessions failed; primary cause sbc-throttling/);
-    expect(md).toContain('- **Primary cause:** `sbc-throttling`: The SBC refused (flood, rate or capacity protection). 12 sessions, 29% of failed sessions (15% of all sessions)');
-    expect(md).toContain(`- **Failures began:** ${report.summary.failuresBegan!.replace('T', ' ').replace('Z', ' UTC')}`);
+    expect(md).toContain(
+      '- **Primary cause:** `sbc-throttling`: The SBC refused (flood, rate or capacity protection). 12 sessions, 29% of failed sessions (15% of all sessions)',
+    );
+    expect(md).toContain(
+      `- **Failures began:** ${report.summary.failuresBegan!.replace('T', ' ').replace('Z', ' UTC')}`,
+    );
     expect(md.indexOf('Verdict')).toBeLessThan(md.indexOf('## Causes'));
     expect(md.indexOf('## Causes')).toBeLessThan(md.indexOf('## Evidence'));
   });
 
   it('has a table by cause with counts, shares and remediation', () => {
     expect(md).toContain('| Cause | Sessions | Share of failures | First seen | What to do |');
-    expect(md).toMatch(/\| `edge-rate-limit` The load balancer \/ edge refused before the SBC \(rate or connection limit\) \| 9 \| 21% \| [^|]+ \| Raise the edge limit/);
+    expect(md).toMatch(
+      /\| `edge-rate-limit` The load balancer \/ edge refused before the SBC \(rate or connection limit\) \| 9 \| 21% \| [^|]+ \| Raise the edge limit/,
+    );
     const rows = md.split('\n').filter((l) => /^\| `[a-z-]+` /.test(l));
     expect(rows).toHaveLength(7);
     for (const row of rows) expect(row.split(/(?<!\\)\|/)).toHaveLength(7);
@@ -38,14 +44,22 @@ describe('renderMarkdown', () => {
     expect(md).toContain('| `logs/client.log` | jssip | client | 9000 | 1200 | 2 | +743 ms |');
     expect(md).toContain('| `logs/lb.log` | nginx-access | lb | 104 | 104 | 0 | -769 ms |');
     expect(md).toContain('## Ruled out');
-    expect(md).toContain('- **the custom header X-Genesys-KeepAlive broke the handshake**: it was set on 41 sessions and 29 of them are healthy');
+    expect(md).toContain(
+      '- **the custom header X-Genesys-KeepAlive broke the handshake**: it was set on 41 sessions and 29 of them are healthy',
+    );
     expect(md).toContain('Secrets in log lines are replaced by pseudonyms');
   });
 
   it('says when nothing failed', () => {
     const clean = sampleReport();
     clean.findings = [];
-    clean.summary = { sessions: 10, failedSessions: 0, byCause: {}, primaryCause: null, verdict: 'No failure found.' };
+    clean.summary = {
+      sessions: 10,
+      failedSessions: 0,
+      byCause: {},
+      primaryCause: null,
+      verdict: 'No failure found.',
+    };
     const out = renderMarkdown(clean);
     expect(out.split('\n')[0]).toBe('# logdiag: no failure found');
     expect(out).not.toContain('## Causes');

@@ -89,7 +89,12 @@ describe('redactReport', () => {
     expect(f.evidence.map((e) => [e.path, e.line, e.role, e.time])).toEqual(
       orig.findings.at(-1)!.evidence.map((e) => [e.path, e.line, e.role, e.time]),
     );
-    expect([f.cause, f.firstSeen, f.lastSeen, f.confidence]).toEqual(['auth-failure', orig.findings.at(-1)!.firstSeen, orig.findings.at(-1)!.lastSeen, 0.95]);
+    expect([f.cause, f.firstSeen, f.lastSeen, f.confidence]).toEqual([
+      'auth-failure',
+      orig.findings.at(-1)!.firstSeen,
+      orig.findings.at(-1)!.lastSeen,
+      0.95,
+    ]);
     expect(withIps.summary.byCause).toEqual(orig.summary.byCause);
   });
 
@@ -98,8 +103,14 @@ describe('redactReport', () => {
     ['Authorization: Bearer abc.def-ghi', /^Authorization: Bearer «secret:\w+»$/],
     ['Proxy-Authorization: Basic dXNlcjpwYXNz', /^Proxy-Authorization: Basic «secret:\w+»$/],
     ['Cookie: sid=abc; theme=dark', /^Cookie: sid=«secret:\w+»; theme=«secret:\w+»$/],
-    ['Set-Cookie: sid=abc; Path=/; Max-Age=60; HttpOnly', /^Set-Cookie: sid=«secret:\w+»; Path=\/; Max-Age=60; HttpOnly$/],
-    ['nonce="abc", response="0123456789abcdef0123456789abcdef", cnonce=xyz', /^nonce="«secret:\w+»", response="«secret:\w+»", cnonce=«secret:\w+»$/],
+    [
+      'Set-Cookie: sid=abc; Path=/; Max-Age=60; HttpOnly',
+      /^Set-Cookie: sid=«secret:\w+»; Path=\/; Max-Age=60; HttpOnly$/,
+    ],
+    [
+      'nonce="abc", response="0123456789abcdef0123456789abcdef", cnonce=xyz',
+      /^nonce="«secret:\w+»", response="«secret:\w+»", cnonce=«secret:\w+»$/,
+    ],
     ['"password": "p\\"w"', /^"password": "«secret:\w+»"$/],
     ['X-API-Key: k-1', /^X-API-Key: «secret:\w+»$/],
     ['password: hunter2', /^password: «secret:\w+»$/],
