@@ -239,7 +239,11 @@ export function classifyRun(
  * Sessions left without a user when others have one: shown as counts by cause so a failure the
  * inputs cannot tie to a user is still visible (never hidden), without counting it twice.
  */
-function unattributedFailures(all: readonly Session[], counted: readonly Session[], run: RunContext): Partial<Record<CauseId, number>> {
+function unattributedFailures(
+  all: readonly Session[],
+  counted: readonly Session[],
+  run: RunContext,
+): Partial<Record<CauseId, number>> {
   const out: Partial<Record<CauseId, number>> = {};
   if (counted.length === all.length) return out;
   const inCount = new Set(counted);

@@ -6,6 +6,7 @@
 import type { CauseId, LogEvent } from '../model.js';
 import type { Session } from '../correlate/sessions.js';
 import { isTeardown, tunnelsOf, type RunContext } from './run-context.js';
+import { MATCH_TOLERANCE_MS } from '../correlate/attach.js';
 
 export interface WeightedEvidence {
   event: LogEvent;
@@ -122,7 +123,10 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
       const status = sip.status;
       // an app's "registration failed, 503" right after the library made up that 503 repeats it
       const echoesInternal =
-        sip.headers === undefined && lastInternal !== undefined && lastInternal.status === status && e.ts - lastInternal.ts <= 2_000;
+        sip.headers === undefined &&
+        lastInternal !== undefined &&
+        lastInternal.status === status &&
+        e.ts - lastInternal.ts <= 2_000;
       if (sip.direction === 'internal' || e.signal === 'internal-status' || echoesInternal) {
         if (!echoesInternal) {
           facts.internalStatuses.push(status);
@@ -305,7 +309,8 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
         (x.signal === 'transaction-timeout' || (x.sip?.status === 408 && x.kind === 'sip-response')) &&
         allBlocks.some((b) => x.ts >= b && x.ts - b < FLOOD_BAN_MS),
     );
-    if (silent) add(scores, 'sbc-throttling', silent, 2, 'timed out while the SBC flood guard was blocking sources');
+    if (silent)
+      add(scores, 'sbc-throttling', silent, 2, 'timed out while the SBC flood guard was blocking sources');
   }
 
   // ---- idle timeout: a tunnel that lived exactly as long as the run's idle timeout, silent at the end
@@ -319,6 +324,8 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     if (!clustered && !(t.idleFlag && (T === undefined || t.idleGap >= BUSY_FRACTION * T))) continue;
     // a tunnel whose registration had already failed was cut as a consequence, not the cause
     if (failedUnregistered(events, t.start, t.end)) continue;
+    // nor one whose client was still waiting for an answer: the silence was the server's
+    if (unansweredRequest(events, t.start - MATCH_TOLERANCE_MS, t.end)) continue;
     if (!t.idleFlag && isTeardown(t.end, events, run.endTs)) continue;
     facts.idleLifetimeMs = t.idleGap;
     add(
@@ -420,13 +427,28 @@ function failedUnregistered(events: readonly LogEvent[], start: number, end: num
     if (e.ts < start || e.ts >= end) continue;
     if (e.signal === 'registered') return false;
     const status = e.sip?.status;
-    if (status !== undefined && e.kind === 'sip-response' && (e.sip?.method === 'REGISTER' || e.sip?.method === undefined)) {
+    if (
+      status !== undefined &&
+      e.kind === 'sip-response' &&
+      (e.sip?.method === 'REGISTER' || e.sip?.method === undefined)
+    ) {
       if (status >= 200 && status < 300) return false;
       if (status >= 300 && status !== 401 && status !== 407) failed = true;
     }
     if (e.signal === 'transaction-timeout' || e.signal === 'registration-failed') failed = true;
   }
   return failed;
+}
+
+/** Inside [start, end): the client sent a SIP request and received no SIP response at all. */
+function unansweredRequest(events: readonly LogEvent[], start: number, end: number): boolean {
+  let asked = false;
+  for (const e of events) {
+    if (e.role !== 'client' || e.ts < start || e.ts >= end || !e.sip || e.sip.headers === undefined) continue;
+    if (e.kind === 'sip-response' && e.sip.direction === 'received') return false;
+    if (e.kind === 'sip-request' && e.sip.direction === 'sent') asked = true;
+  }
+  return asked;
 }
 
 function hasPrecedingConnect(events: readonly LogEvent[], e: LogEvent): boolean {
