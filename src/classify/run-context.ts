@@ -48,6 +48,12 @@ export function isTeardown(closeTs: number, events: readonly LogEvent[], endTs: 
 
 const ABNORMAL_FLAGS = /^[cs]D|^SD|^CD/;
 
+/** A close frame the peer meant: 1000 normal, 1001 going away (or the library says it was clean). */
+export function isCleanClose(e: LogEvent): boolean {
+  const code = e.ws?.closeCode;
+  return e.ws?.wasClean === true || code === 1000 || code === 1001;
+}
+
 /** Traffic in the last 1.5 s before a close may be the next connection seen through a whole-second clock. */
 const GAP_GUARD_MS = 1_500;
 
@@ -91,7 +97,7 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
           start: open.ts,
           end: e.ts,
           idleGap: gapOf(open.ts, e.ts),
-          abnormal: code === 1006 || e.ws?.wasClean === false,
+          abnormal: !isCleanClose(e) && (code === 1006 || e.ws?.wasClean === false),
           idleFlag: false,
           source: e,
         });
@@ -100,9 +106,7 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
     }
   }
   // an LB line cannot tell a clean close from a cut one; the client's clean close can
-  const cleanCloses = events.filter(
-    (e) => e.role === 'client' && e.signal === 'ws-close' && e.ws?.wasClean === true,
-  );
+  const cleanCloses = events.filter((e) => e.role === 'client' && e.signal === 'ws-close' && isCleanClose(e));
   for (const t of tunnels) {
     if (t.source.role !== 'lb' || t.idleFlag) continue;
     if (cleanCloses.some((c) => Math.abs(c.ts - t.end) <= 3_000)) t.abnormal = false;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { classifyRun } from '../../src/classify/index.js';
 import type { Session } from '../../src/correlate/sessions.js';
-import { ev, INPUTS, registeredClient, session } from '../event-factory.js';
+import { ev, INPUTS, registeredClient, session, T0 } from '../event-factory.js';
 
 function verdictOf(sessions: Session[], user: string) {
   const run = classifyRun(sessions, [], INPUTS);
@@ -333,6 +333,34 @@ describe('idle-timeout', () => {
     expect(run.run.idleTimeoutMs).toBeGreaterThan(59_500);
     expect(run.run.idleTimeoutMs).toBeLessThan(60_500);
     expect(run.findings.find((f) => f.keys.user?.[0] === 'agent-034')).toBeUndefined();
+  });
+
+  it('a tunnel the client closed with code 1000 is not cut, even when its silence matches the timeout', () => {
+    const user = 'agent-039';
+    const quietButClean = session(user, [
+      ...registeredClient(user, 0),
+      ev('lb', 60, {
+        kind: 'ws-handshake',
+        signal: 'ws-open',
+        keys: { user },
+        http: { status: 101, upstreamStatus: 101, durationMs: 60_000, startTs: T0 },
+      }),
+      // SIP.js logs "WebSocket closed … (code: 1000)" without saying wasClean
+      ev('client', 60, { kind: 'ws-close', signal: 'ws-close', keys: { user }, ws: { closeCode: 1000 } }),
+    ]);
+    const run = classifyRun(
+      [
+        cut('agent-036', 0, 60),
+        cut('agent-037', 1, 60),
+        cut('agent-038', 2, 60),
+        quietButClean,
+        healthy('agent-040', 0),
+      ],
+      [],
+      INPUTS,
+    );
+    expect(run.byCause['idle-timeout']).toBe(3);
+    expect(run.findings.find((f) => f.keys.user?.[0] === user)).toBeUndefined();
   });
 
   it('a busy socket closed early is not idle-timeout', () => {
