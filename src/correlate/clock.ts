@@ -94,6 +94,25 @@ export function densestCentre(diffs: number[], windowMs = WINDOW_MS): number | u
   return window[Math.floor(window.length / 2)];
 }
 
+/**
+ * Two whole-second clocks give differences that are whole seconds around the true offset
+ * (3000 and 4000 for 3.5 s): their mean, not their median, is the offset. The mean is taken
+ * within ±1.5 s of the densest window, so wrong pairings do not pull it.
+ */
+export function coarseCentre(diffs: number[]): number | undefined {
+  const centre = densestCentre(diffs, 1_000);
+  if (centre === undefined) return undefined;
+  let sum = 0;
+  let n = 0;
+  for (const d of diffs) {
+    if (Math.abs(d - centre) <= 1_500) {
+      sum += d;
+      n++;
+    }
+  }
+  return n ? sum / n : centre;
+}
+
 export function estimateClocks(sessions: readonly Session[], inputs: readonly InputClock[]): ClockEstimate {
   const n = inputs.length;
   const diffs = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
@@ -136,7 +155,7 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
   const pair = new Map<string, number>();
   for (const [key, list] of diffs) {
     const mostlyCoarse = (coarsePairs.get(key) ?? 0) > 0.3 * list.length;
-    const c = densestCentre(list, mostlyCoarse ? 1_000 : WINDOW_MS);
+    const c = mostlyCoarse ? coarseCentre(list) : densestCentre(list, WINDOW_MS);
     if (c !== undefined) pair.set(key, c);
   }
 
