@@ -476,6 +476,17 @@ function readMessage(
   // --- SIP transaction timeouts (§1.8) -----------------------------------------------------------
   const code408 = /completed with code:? 408|got sip response 408|\b408 Request Timeout/i.exec(msg);
   if (code408) {
+    // "… completed with code: 408, replying 504 Server Time-out": the SBC answered its client
+    // with a gateway timeout because its upstream (registrar) timed out
+    const answer = readReply(msg.slice(code408.index + code408[0].length));
+    if (answer && answer.status !== 408) {
+      return {
+        kind: 'sip-response',
+        signal: 'upstream-timeout',
+        keys,
+        sip: { status: answer.status, reason: answer.reason, direction: 'sent' },
+      };
+    }
     const received = /got sip response/i.test(code408[0]);
     return {
       kind: 'timeout',

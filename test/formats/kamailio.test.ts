@@ -560,3 +560,21 @@ describe('kamailio debug output', () => {
     });
   });
 });
+
+describe('kamailio: a registrar timeout answered with 504', () => {
+  it('reads "completed with code: 408, replying 504" as a 504 the SBC sent, not a throttle', () => {
+    // tm failure-route xlog shape of herlesupreeth/Kamailio_IMS_Config issue #6 (sbc-formats.md §1.8),
+    // with the reply the script sends on (constructed)
+    const events: LogEvent[] = [];
+    const parser = kamailio.createParser(utcContext(2026));
+    parser.push(
+      'Nov 24 10:00:12 sbc-01 /usr/sbin/kamailio[10687]: ERROR: {1 2 REGISTER tq2rp9iomqi3ds8drr2ag7} <script>: request sent to sip:registrar-01.example.internal:5060 completed with code: 408, replying 504 Server Time-out',
+      1,
+      (e) => events.push(e),
+    );
+    expect(events[0].kind).toBe('sip-response');
+    expect(events[0].sip?.status).toBe(504);
+    expect(events[0].sip?.direction).toBe('sent');
+    expect(events[0].keys.callId).toBe('tq2rp9iomqi3ds8drr2ag7');
+  });
+});
