@@ -29,6 +29,22 @@ function momentOf(e: LogEvent): Moment | undefined {
   return undefined;
 }
 
+/**
+ * An LB tunnel line (101 with its lifetime) belongs to the client whose socket both opened at its
+ * start and closed at its end: matching the start alone would hand a cut tunnel to a neighbour.
+ */
+function tunnelFits(e: LogEvent): ((s: Session) => boolean) | undefined {
+  if (e.role !== 'lb' || e.http?.status !== 101 || e.http.startTs === undefined) return undefined;
+  const end = e.ts;
+  return (s) =>
+    s.events.some(
+      (c) =>
+        c.role === 'client' &&
+        (c.kind === 'ws-close' || c.signal === 'app-ws-failed') &&
+        Math.abs(c.ts - end) <= MATCH_TOLERANCE_MS,
+    );
+}
+
 /** Lines that say the edge refused a handshake even when they carry no status (error logs). */
 const REFUSALS = new Set(['edge-rate-limit', 'edge-connection-limit', 'upstream-timeout', 'bad-header']);
 
@@ -67,7 +83,12 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
   slots.close.sort((a, b) => a.ts - b.ts);
 
   /** status: the refusal the line records; 'refusal': it refused without saying the status */
-  const find = (m: Moment, ts: number, status: number | 'refusal' | undefined): Slot | undefined => {
+  const find = (
+    m: Moment,
+    ts: number,
+    status: number | 'refusal' | undefined,
+    fits: (s: Session) => boolean = () => true,
+  ): Slot | undefined => {
     const list = slots[m];
     let lo = 0;
     let hi = list.length;
@@ -89,6 +110,7 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
             : slot.status !== undefined
       )
         continue;
+      if (!fits(slot.session)) continue;
       if (!best || Math.abs(slot.ts - ts) < Math.abs(best.ts - ts)) best = slot;
     }
     return best;
@@ -104,6 +126,7 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
         m,
         m === 'handshake' ? handshakeTime(e) : e.ts,
         statusOf(e) ?? (REFUSALS.has(e.signal ?? '') ? 'refusal' : undefined),
+        tunnelFits(e),
       );
       if (slot) {
         slot.used = true;
