@@ -19,7 +19,6 @@ export interface TextReading {
   timeoutMs?: number;
 }
 
-const WS_URL = /\bwss?:\/\/[^\s'"<>)\],]+/i;
 const CALL_ID = /\b(?:call-?id|callid|i)\s*[:=]\s*'?([A-Za-z0-9][\w.@~%+-]{5,})/i;
 const PEER = /\b((?:\d{1,3}\.){3}\d{1,3}):(\d{2,5})\b/;
 const USER_TAG =
@@ -250,9 +249,3 @@ export function readClientText(text: string): TextReading {
   return r;
 }
 
-/** Whether a string mentions a well-formed custom header being set (e.g. X-Genesys-KeepAlive: true). */
-export function customHeaderMention(text: string): string | undefined {
-  return firstGroup(/\b(X-[A-Za-z0-9-]{1,64})\s{0,4}[:=]/, text);
-}
-
-export { WS_URL };
