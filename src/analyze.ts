@@ -381,6 +381,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       failuresBegan: run.failuresBegan,
       verdict: run.verdict,
       ruledOut: run.ruledOut,
+      triage: run.triage,
       ...(Object.keys(run.unattributed).length ? { unattributed: run.unattributed } : {}),
       ...(run.run.idleTimeoutMs !== undefined ? { idleTimeoutMs: run.run.idleTimeoutMs } : {}),
     },

@@ -208,6 +208,18 @@ export interface InputSummary {
   error?: string;
 }
 
+/** Run-level triage for load testers (added field). */
+export interface Triage {
+  /** connection attempts per session (retry amplification) */
+  attemptsPerUser: number;
+  /** the load when the first failure evidence appeared: the knee */
+  onset?: { at: string; openSessions: number; arrivalsPerMinute: number };
+  /** failed sessions per client address the edge saw (per-IP limits hit by load generators) */
+  failedBySource?: { ip: string; failedSessions: number; share: number }[];
+  /** seconds in which many clients (re)connected at once: synchronized retries */
+  retryWaves?: { at: string; connects: number }[];
+}
+
 export interface RuledOut {
   hypothesis: string;
   reason: string;
@@ -230,6 +242,7 @@ export interface Report {
     attempts?: number;
     /** the idle timeout tunnels were cut at, when one was found */
     idleTimeoutMs?: number;
+    triage?: Triage;
     /** failures seen only in LB/SBC lines that name no user and matched no user's session */
     unattributed?: Partial<Record<CauseId, number>>;
   };

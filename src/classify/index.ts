@@ -1,12 +1,13 @@
 /**
  * Classification of the run: one Finding per failed session, and the run's verdict.
  */
-import type { CauseId, Evidence, Finding, LogEvent, Role, RuledOut } from '../model.js';
+import type { CauseId, Evidence, Finding, LogEvent, Role, RuledOut, Triage } from '../model.js';
 import { CAUSES } from '../model.js';
 import type { Session } from '../correlate/sessions.js';
 import { CAUSE_TEXT } from './causes.js';
 import { buildRunContext, type RunContext } from './run-context.js';
 import { classifySession, type SessionVerdict } from './session.js';
+import { triage } from './triage.js';
 
 /** Evidence lines kept per finding. */
 export const MAX_EVIDENCE = 8;
@@ -27,6 +28,7 @@ export interface RunClassification {
   ruledOut: RuledOut[];
   verdict: string;
   run: RunContext;
+  triage: Triage;
   /** failed sessions that name no user and matched no user's session (LB/SBC lines only) */
   unattributed: Partial<Record<CauseId, number>>;
 }
@@ -223,6 +225,7 @@ export function classifyRun(
   return {
     findings,
     unattributed: unattributedFailures(sessions, counted, run),
+    triage: triage(counted, findings, attempts),
     sessions: counted.length,
     healthySessions: healthy,
     attempts,

@@ -90,6 +90,22 @@ export function renderTable(report: Report, opts: TableOptions): string {
   }
   out.push(inputs.toString());
 
+  const t = s.triage;
+  if (t && s.failedSessions) {
+    const parts = [`${t.attemptsPerUser} connection attempts per user`];
+    if (t.onset)
+      parts.push(
+        `${t.onset.openSessions} sessions open and ${t.onset.arrivalsPerMinute} arrivals in the minute before failures began (${t.onset.at})`,
+      );
+    const top = t.failedBySource?.[0];
+    if (top && top.share >= 0.5)
+      parts.push(`${Math.round(top.share * 100)}% of failed sessions came from ${neutralise(top.ip)}`);
+    if (t.retryWaves?.length)
+      parts.push(`retry waves: ${t.retryWaves.map((w) => `${w.connects} connects at ${w.at}`).join(', ')}`);
+    out.push(`Load: ${parts.join('; ')}`);
+    out.push('');
+  }
+
   const unattributed = Object.entries(s.unattributed ?? {});
   if (unattributed.length) {
     out.push('');
