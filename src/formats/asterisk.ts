@@ -492,13 +492,7 @@ export const asterisk: LogFormat = {
       source: 'pastebin.com/zNtTaaw2 (Asterisk 13 WebRTC trace, sbc-formats.md §4.2)',
     },
   ],
-  sniff(line: string): number {
-    try {
-      return sniffAsterisk(line);
-    } catch {
-      return 0;
-    }
-  },
+  sniff: sniffAsterisk,
   createParser(ctx: ParseContext): LineParser {
     return new AsteriskParser(ctx);
   },

@@ -404,13 +404,7 @@ export const freeswitch: LogFormat = {
       source: 'signalwire/freeswitch issues #1448, #3088 (sbc-formats.md §3.2)',
     },
   ],
-  sniff(line: string): number {
-    try {
-      return sniffFreeSwitch(line);
-    } catch {
-      return 0;
-    }
-  },
+  sniff: sniffFreeSwitch,
   createParser(ctx: ParseContext): LineParser {
     return new FreeSwitchParser(ctx);
   },

@@ -264,7 +264,8 @@ function readTcp(body: string, raw: string, lineNo: number, ctx: ParseContext): 
 }
 
 /** `ci:cp [date] frontend/bind: SSL handshake failure` and friends. */
-const CONNECTION_ERROR = /^[^\s[]{1,64}:\d{1,5} \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:[\d:.]{1,32}\] [^\s/]{1,128}\/[^\s:]{1,128}: /;
+const CONNECTION_ERROR =
+  /^[^\s[]{1,64}:\d{1,5} \[\d{2}\/[A-Z][a-z]{2}\/\d{4}:[\d:.]{1,32}\] [^\s/]{1,128}\/[^\s:]{1,128}: /;
 const MAXCONN = /reached the configured maximum connection limit/;
 const SERVER_DOWN = /^(?:Server \S+ is DOWN|backend \S+ has no server available)/;
 

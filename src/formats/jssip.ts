@@ -419,6 +419,44 @@ function readJsSipMessage(line: LibraryLine): JsSipReading | undefined {
 const RECORD_OPENING =
   /^(?:\d{2}:\d{2}:\d{2}\.\d{3} |\[[\w.:@#/-]{1,64}\]|Uncaught\b|(?:[A-Z]\w{0,40})?Error(?: \[\w+\])?: |WebSocket (?:connection to '|is closed before))/;
 
+/** The SIP message dump being read, if any (shared with the line reader that opens it). */
+export interface OpenDump {
+  current?: SipDumpReader;
+}
+
+/**
+ * The line loop JsSIP and SIP.js share: feed an open dump until it ends, skip blank and
+ * continuation lines, hand the rest to the format's own reader.
+ */
+export function consoleDumpParser(parts: {
+  dump: OpenDump;
+  continuation: ConsoleContinuation;
+  closes: CloseMerger;
+  carrier: UserCarrier;
+  out: (emit: Emit) => Emit;
+  readLine: (raw: string, lineNo: number, emit: Emit) => LineOutcome;
+}): LineParser {
+  const { dump, continuation, closes, carrier, out, readLine } = parts;
+  return {
+    push(raw, lineNo, emit) {
+      if (dump.current) {
+        if (dump.current.accept(raw)) return 'part';
+        out(emit)(dump.current.toEvent());
+        dump.current = undefined;
+      }
+      if (raw.trim() === '') return 'skip';
+      if (continuation.continues(raw)) return 'part';
+      return readLine(raw, lineNo, emit);
+    },
+    end(emit) {
+      if (dump.current) out(emit)(dump.current.toEvent());
+      dump.current = undefined;
+      closes.flush(out(emit));
+      carrier.end(emit);
+    },
+  };
+}
+
 export function startsConsoleRecord(line: string, ctx: ParseContext): boolean {
   const text = line.trimStart();
   if (RECORD_OPENING.test(text) || leadingTimestamp(text, ctx)) return true;
@@ -495,12 +533,12 @@ export const jssip: LogFormat = {
     const continuation = new ConsoleContinuation();
     const closes = new CloseMerger();
     const out: (emit: Emit) => Emit = (emit) => (event) => carrier.push(event, emit);
-    let dump: SipDumpReader | undefined;
+    const dump: OpenDump = {};
     let lastTs = NaN;
 
     function openDump(head: DumpHead, line: ConsoleLine, namespace: string): void {
       const deltaEnds = Number.isNaN(line.ts);
-      dump = new SipDumpReader(head, {
+      dump.current = new SipDumpReader(head, {
         startsRecord: (l) => startsJsSipRecord(l, ctx),
         linePrefix: deltaEnds && line.indented ? `${namespace} ` : undefined,
         deltaEnds,
@@ -530,23 +568,6 @@ export const jssip: LogFormat = {
       return closes.offer(event, read.step, out(emit), read.alone);
     }
 
-    return {
-      push(raw, lineNo, emit) {
-        if (dump) {
-          if (dump.accept(raw)) return 'part';
-          out(emit)(dump.toEvent());
-          dump = undefined;
-        }
-        if (raw.trim() === '') return 'skip';
-        if (continuation.continues(raw)) return 'part';
-        return readLine(raw, lineNo, emit);
-      },
-      end(emit) {
-        if (dump) out(emit)(dump.toEvent());
-        dump = undefined;
-        closes.flush(out(emit));
-        carrier.end(emit);
-      },
-    };
+    return consoleDumpParser({ dump, continuation, closes, carrier, out, readLine });
   },
 };

@@ -942,13 +942,7 @@ export const kamailio: LogFormat = {
       source: 'kamailio/kamailio issue #4203',
     },
   ],
-  sniff(line: string): number {
-    try {
-      return sniffKamailio(line);
-    } catch {
-      return 0;
-    }
-  },
+  sniff: sniffKamailio,
   createParser(ctx: ParseContext): LineParser {
     return new KamailioParser(ctx);
   },

@@ -382,13 +382,7 @@ export const opensips: LogFormat = {
       source: 'OpenSIPS/opensips issues #1434, #4240, #3198 (sbc-formats.md §2.2)',
     },
   ],
-  sniff(line: string): number {
-    try {
-      return sniffOpenSips(line);
-    } catch {
-      return 0;
-    }
-  },
+  sniff: sniffOpenSips,
   createParser(ctx: ParseContext): LineParser {
     return new OpenSipsParser(ctx);
   },

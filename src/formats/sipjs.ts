@@ -20,7 +20,14 @@ import {
   type Emit,
   type EventSource,
 } from './browser-console.js';
-import { CloseMerger, SipDumpReader, startsConsoleRecord, type CloseStep } from './jssip.js';
+import {
+  CloseMerger,
+  SipDumpReader,
+  consoleDumpParser,
+  startsConsoleRecord,
+  type CloseStep,
+  type OpenDump,
+} from './jssip.js';
 import { utcContext } from './time.js';
 import type { LineOutcome, LineParser, LogFormat, ParseContext } from './types.js';
 
@@ -258,7 +265,7 @@ export const sipjs: LogFormat = {
     const continuation = new ConsoleContinuation();
     const closes = new CloseMerger();
     const out: (emit: Emit) => Emit = (emit) => (event) => carrier.push(event, emit);
-    let dump: SipDumpReader | undefined;
+    const dump: OpenDump = {};
     let lastTs = NaN;
     let lastInternal: { status: number; lineNo: number } | undefined;
 
@@ -276,7 +283,7 @@ export const sipjs: LogFormat = {
       if (header) {
         closes.flush(out(emit));
         const direction = header[1].toLowerCase() === 'sending' ? 'sent' : 'received';
-        dump = new SipDumpReader(
+        dump.current = new SipDumpReader(
           { ...source, direction, tagUser: line.tagUser },
           { startsRecord: (l) => startsConsoleRecord(l, ctx), deltaEnds: false },
         );
@@ -300,23 +307,6 @@ export const sipjs: LogFormat = {
       return closes.offer(event, read.step, out(emit));
     }
 
-    return {
-      push(raw, lineNo, emit) {
-        if (dump) {
-          if (dump.accept(raw)) return 'part';
-          out(emit)(dump.toEvent());
-          dump = undefined;
-        }
-        if (raw.trim() === '') return 'skip';
-        if (continuation.continues(raw)) return 'part';
-        return readLine(raw, lineNo, emit);
-      },
-      end(emit) {
-        if (dump) out(emit)(dump.toEvent());
-        dump = undefined;
-        closes.flush(out(emit));
-        carrier.end(emit);
-      },
-    };
+    return consoleDumpParser({ dump, continuation, closes, carrier, out, readLine });
   },
 };

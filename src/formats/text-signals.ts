@@ -69,10 +69,7 @@ export function textKeys(text: string): EventKeys {
   const keys: EventKeys = {};
   const url = firstGroup(/(\bwss?:\/\/[^\s'"<>)\],]+)/i, text);
   const user =
-    uriUser(text) ??
-    (url ? wsUrlUser(url) : undefined) ??
-    tagUser(text) ??
-    firstGroup(USER_KV, text);
+    uriUser(text) ?? (url ? wsUrlUser(url) : undefined) ?? tagUser(text) ?? firstGroup(USER_KV, text);
   if (user) keys.user = user;
   const callId = firstGroup(CALL_ID, text);
   if (callId && !/^(?:undefined|null)$/i.test(callId)) keys.callId = trimTrailing(callId, '.,;)');
@@ -248,4 +245,3 @@ export function readClientText(text: string): TextReading {
   if (/\bclosed\b/i.test(text) && ws) return { ...r, kind: 'ws-close', signal: 'ws-close' };
   return r;
 }
-
