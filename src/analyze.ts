@@ -8,7 +8,7 @@ import { attachByTime } from './correlate/attach.js';
 import { applyClocks, estimateClocks } from './correlate/clock.js';
 import { SessionBuilder } from './correlate/sessions.js';
 import { DETECT_LINES, detectFormat, type Detection } from './formats/detect.js';
-import { FORMATS, FORMATS_BY_NAME } from './formats/index.js';
+import { FORMATS } from './formats/index.js';
 import type { LineOutcome, LogFormat, ParseContext } from './formats/types.js';
 import { monthIndex, yearTracker } from './formats/time.js';
 import { zoneResolver } from './formats/zone.js';
@@ -27,6 +27,11 @@ export interface AnalyzeOptions {
   stdin?: Readable;
   /** updated while inputs are read, for a progress line */
   progress?: Progress;
+  /**
+   * Formats given at run time (`--formats FILE`, the config directory, `--nginx-log-format`):
+   * tried before the built-in ones, and usable by name in --format-of.
+   */
+  extraFormats?: readonly LogFormat[];
 }
 
 export interface Progress {
@@ -172,6 +177,8 @@ function worthKeeping(e: LogEvent): boolean {
 
 export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
   const problems: string[] = [];
+  const formats: readonly LogFormat[] = [...(opts.extraFormats ?? []), ...FORMATS];
+  const formatsByName = new Map(formats.map((f) => [f.name, f]));
   const { sources, problems: fsProblems } = await expandInputs(opts.paths);
   const prepared: PreparedInput[] = [];
   for (const p of fsProblems) {
@@ -199,12 +206,12 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
       }
       const forced = matchesPath(opts.formatOf, source.path);
       if (forced !== undefined) {
-        const format = FORMATS_BY_NAME.get(String(forced));
+        const format = formatsByName.get(String(forced));
         if (!format) throw new Error(`unknown format '${forced}' in --format-of (see 'logdiag formats')`);
         input.format = format;
         input.detection = { format, confidence: 1 };
       } else {
-        input.detection = detectFormat(head, FORMATS);
+        input.detection = detectFormat(head, formats);
         input.format = input.detection.format;
       }
       input.yearHint = yearHint(head);
