@@ -12,8 +12,8 @@
  * read as parts. Transport `OPENED`/`CLOSED` lines and `File opened.`/`File closed.` carry nothing
  * diagnostic. Timestamps are the SBC's local wall clock, without year or zone.
  */
-import type { EventKeys, LogEvent, Signal, SipInfo } from '../model.js';
-import { isSipStartLine, parseSipMessage, type SipMessage } from './sip-message.js';
+import type { LogEvent } from '../model.js';
+import { isSipStartLine, parseSipMessage, sipCaptureEvent } from './sip-message.js';
 import { parseSyslog } from './time.js';
 import type { LineOutcome, LineParser, LogFormat, ParseContext } from './types.js';
 
@@ -39,56 +39,16 @@ interface Block {
   lines: string[];
 }
 
-function statusSignal(msg: SipMessage): Signal | undefined {
-  switch (msg.status) {
-    case 401:
-    case 407:
-      return 'auth-challenge';
-    case 408:
-      return 'transaction-timeout';
-    case 503:
-      return msg.retryAfter !== undefined ? 'sbc-rate-limit' : 'sbc-overload';
-    case 200:
-      return msg.method === 'REGISTER' ? 'registered' : undefined;
-    default:
-      return undefined;
-  }
-}
-
 function blockEvent(block: Block, ctx: ParseContext): LogEvent | undefined {
   const msg = parseSipMessage(block.lines);
   if (!msg) return undefined;
   const startLine = block.lines.find((l) => l.trim() !== '')?.trim() ?? '';
-  const host = block.remoteHost.startsWith('[') ? block.remoteHost.slice(1, -1) : block.remoteHost;
-  const keys: EventKeys = { peer: `${block.remoteHost}:${block.remotePort}`, ip: host };
-  if (msg.callId) keys.callId = msg.callId;
-  // the remote UA's own AOR: the From of transactions it started, the To of those the SBC started
-  const startedByRemote = msg.isRequest === (block.direction === 'received');
-  const user = startedByRemote ? (msg.fromUser ?? msg.toUser) : (msg.toUser ?? msg.fromUser);
-  if (user) keys.user = user;
-  const sip: SipInfo = { direction: block.direction, headers: msg.headers };
-  if (msg.method) sip.method = msg.method;
-  if (msg.status !== undefined) sip.status = msg.status;
-  if (msg.reason) sip.reason = msg.reason;
-  if (msg.cseq !== undefined) sip.cseq = msg.cseq;
-  if (msg.retryAfter !== undefined) sip.retryAfter = msg.retryAfter;
-  if (msg.agent) sip.agent = msg.agent;
-  if (msg.fromUser) sip.fromUser = msg.fromUser;
-  if (msg.toUser) sip.toUser = msg.toUser;
-  const event: LogEvent = {
-    ts: block.ts,
-    input: ctx.input,
-    line: block.lineNo,
-    raw: `${block.raw} ${startLine}`,
-    role: 'sbc',
-    kind: msg.isRequest ? 'sip-request' : 'sip-response',
-    keys,
-    sip,
-    text: `${block.direction === 'sent' ? 'sent to' : 'received from'} ${keys.peer}: ${startLine}`,
-  };
-  const signal = statusSignal(msg);
-  if (signal) event.signal = signal;
-  return event;
+  const { lineNo, raw, ts, direction, remoteHost, remotePort } = block;
+  return sipCaptureEvent(
+    { input: ctx.input, lineNo, raw, ts, direction, remoteHost, remotePort },
+    msg,
+    startLine,
+  );
 }
 
 export const acmeSipmsg: LogFormat = {

@@ -2,10 +2,10 @@
  * Detection: which format wrote an input, judged from its first lines.
  *
  * Each format's score is the mean of its sniff over the lines that carry a record (SIP message
- * lines, stack frames and blank lines inside multi-line records are neutral). A format whose
- * parser also reads generic harness lines, and that has strong hits of its own, is credited with
- * the harness reader's score on those lines: a JsSIP log interleaved with the harness's own
- * lines is still a JsSIP log.
+ * lines and their SDP bodies, stack frames and blank lines inside multi-line records are
+ * neutral). A format whose parser also reads generic harness lines, and that has strong hits of
+ * its own, is credited with the harness reader's score on those lines: a JsSIP log interleaved
+ * with the harness's own lines is still a JsSIP log.
  */
 import { harness } from './harness.js';
 import { isSipStartLine } from './sip-message.js';
@@ -27,10 +27,18 @@ const MIN_CONFIDENCE = 0.15;
 const MIN_OWN_HITS = 2;
 
 const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]{0,40}:\s/;
+/** An SDP body line ("v=0", "a=candidate:…", "t=0 0"): a SIP dump's INVITE carries dozens of them. */
+const SDP_LINE = /^(?:[vosiuepcbrzkam]=\S|t=\d{1,20} \d)/;
 
 /** Lines inside multi-line records: they tell no format apart. */
 export function isNeutralLine(line: string): boolean {
-  return line.trim() === '' || /^\s/.test(line) || isSipStartLine(line) || HEADER_LINE.test(line);
+  return (
+    line.trim() === '' ||
+    /^\s/.test(line) ||
+    isSipStartLine(line) ||
+    HEADER_LINE.test(line) ||
+    SDP_LINE.test(line)
+  );
 }
 
 function safeSniff(format: LogFormat, line: string): number {

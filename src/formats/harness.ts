@@ -161,8 +161,9 @@ export const harness: LogFormat = {
         'Locust default log format `[%(asctime)s] %(hostname)s/%(levelname)s/%(name)s: %(message)s` (client-formats.md §5.4)',
     },
     {
-      line: "2017-01-20\t01:02:02.562708\t1484845322.562708: Aborting call on unexpected message for Call-Id '1-3332@172.31.0.23': while expecting '180' (index 2), received 'SIP/2.0 407 Proxy Authentication Required",
-      source: 'SIPp error log line shape (client-formats.md §5.3, mojolingo/sippy_cup#94)',
+      line: "[2024-01-31 12:00:01,456] loadgen-1/ERROR/locust.user: [agent-043] WebSocketBadStatusException('Handshake status 503 Service Unavailable')",
+      source:
+        'Locust default log format with the websocket-client failure text it reports (client-formats.md §5.4)',
     },
   ],
   sniff(line) {

@@ -14,6 +14,8 @@ import { haproxy } from './haproxy.js';
 import { alb } from './alb.js';
 import { envoy } from './envoy.js';
 import { traefik } from './traefik.js';
+import { gcpLb } from './gcp-lb.js';
+import { azureAppGw } from './azure-appgw.js';
 import { jssip } from './jssip.js';
 import { sipjs } from './sipjs.js';
 import { browserConsole } from './browser-console.js';
@@ -21,6 +23,16 @@ import { jsonLines } from './json-lines.js';
 import { har } from './har.js';
 import { k6 } from './k6.js';
 import { acmeSipmsg } from './acme-sipmsg.js';
+import { audiocodes } from './audiocodes.js';
+import { ribbon } from './ribbon.js';
+import { sngrep } from './sngrep.js';
+import { ngrep } from './ngrep.js';
+import { homer } from './homer.js';
+import { chromeLog } from './chrome-log.js';
+import { genesys } from './genesys.js';
+import { artillery } from './artillery.js';
+import { sippErrors } from './sipp-errors.js';
+import { sippStats } from './sipp-stats.js';
 import { harness } from './harness.js';
 
 export const FORMATS: readonly LogFormat[] = [
@@ -29,17 +41,29 @@ export const FORMATS: readonly LogFormat[] = [
   freeswitch,
   asterisk,
   acmeSipmsg,
+  audiocodes,
+  ribbon,
+  sngrep,
+  ngrep,
+  homer,
   nginxAccess,
   nginxError,
   haproxy,
   alb,
   envoy,
   traefik,
+  gcpLb,
+  azureAppGw,
   jssip,
   sipjs,
   browserConsole,
   har,
   k6,
+  chromeLog,
+  genesys,
+  artillery,
+  sippErrors,
+  sippStats,
   jsonLines,
   harness,
 ];

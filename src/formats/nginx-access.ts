@@ -172,7 +172,7 @@ function joinLists(tokens: Token[]): Token[] {
 // Extra fields after combined
 // ---------------------------------------------------------------------------------------------
 
-interface Extras {
+export interface Extras {
   /** $request_time, seconds */
   requestTimeS?: number;
   /** $upstream_response_time (last try), seconds */
@@ -188,6 +188,8 @@ interface Extras {
   msec?: number;
   /** $http_upgrade was "websocket" */
   upgradeHeader?: boolean;
+  /** $http_sec_websocket_protocol; null when the request sent none ("-") */
+  subprotocol?: string | null;
 }
 
 const HEX32 = /^[0-9a-f]{32}$/i;
@@ -216,8 +218,11 @@ function isPlausibleMsec(value: string): boolean {
   return MSEC.test(value) && n > 946_684_800 && n < 4_102_444_800;
 }
 
-/** key=value extras, by the names log_format authors commonly give them (amplify: rt, ua, us, ut). */
-function readKeyed(key: string, value: string, x: Extras): void {
+/**
+ * key=value extras, by the names log_format authors commonly give them (amplify: rt, ua, us, ut),
+ * and nginx's own variable names (the log_format compiler feeds each `$variable` through here).
+ */
+export function readExtraField(key: string, value: string, x: Extras): void {
   const name = key.toLowerCase().replace(/-/g, '_');
   switch (name) {
     case 'rt':
@@ -258,6 +263,7 @@ function readKeyed(key: string, value: string, x: Extras): void {
     case 'rid':
     case 'requestid':
     case 'x_request_id':
+    case 'http_x_request_id':
       if (value && value !== '-') x.requestId ??= value;
       return;
     case 'remote_port':
@@ -272,6 +278,12 @@ function readKeyed(key: string, value: string, x: Extras): void {
     case 'upgrade':
     case 'http_upgrade':
       if (/^websocket$/i.test(value)) x.upgradeHeader = true;
+      return;
+    case 'ws_protocol':
+    case 'subprotocol':
+    case 'sec_websocket_protocol':
+    case 'http_sec_websocket_protocol':
+      x.subprotocol ??= value === '-' || value === '' ? null : value;
       return;
     default:
       return;
@@ -302,7 +314,7 @@ function readBareExtras(tokens: Token[], status: number, clientPort: string | un
   const integers: string[] = [];
   for (const t of tokens) {
     if (t.key !== undefined) {
-      readKeyed(t.key, t.value, x);
+      readExtraField(t.key, t.value, x);
       prev = 'other';
       continue;
     }
@@ -376,7 +388,7 @@ function readIngressExtras(tokens: Token[]): Extras | undefined {
 // The line
 // ---------------------------------------------------------------------------------------------
 
-interface AccessLine {
+export interface AccessLine {
   ts: number;
   ip?: string;
   port?: string;
@@ -469,7 +481,8 @@ function accessSignal(
   return undefined;
 }
 
-function toEvent(a: AccessLine, raw: string, lineNo: number, ctx: ParseContext): LogEvent {
+/** The event of one access line; also built by the log_format compiler (nginx-log-format.ts). */
+export function accessEvent(a: AccessLine, raw: string, lineNo: number, ctx: ParseContext): LogEvent {
   const x = a.extras;
   const end = x.msec !== undefined ? Math.round(x.msec * 1000) : a.ts;
   const seconds = x.requestTimeS ?? x.upstreamTimeS;
@@ -513,7 +526,17 @@ function toEvent(a: AccessLine, raw: string, lineNo: number, ctx: ParseContext):
   };
   const signal = accessSignal(a.status, upstreamStatus, socketLike);
   if (signal) event.signal = signal;
+  if (typeof x.subprotocol === 'string') event.ws = { subprotocol: x.subprotocol };
+  // the SBC refuses a handshake that does not offer `sip` (RFC 7118) with a 400 (or 426)
+  if (upgrade && (a.status === 400 || a.status === 426) && lacksSip(x.subprotocol))
+    event.signal = 'missing-subprotocol';
   return event;
+}
+
+/** $http_sec_websocket_protocol was logged and offers no `sip` (or nothing at all). */
+function lacksSip(protocols: string | null | undefined): boolean {
+  if (protocols === undefined) return false;
+  return protocols === null || !protocols.split(',').some((p) => p.trim().toLowerCase() === 'sip');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -536,7 +559,7 @@ function createParser(ctx: ParseContext): LineParser {
       if (body.trim() === '') return 'skip';
       const access = readAccessLine(body, ctx);
       if (!access) return 'unparsed';
-      emit(toEvent(access, line, lineNo, ctx));
+      emit(accessEvent(access, line, lineNo, ctx));
       return 'event';
     },
     end() {},

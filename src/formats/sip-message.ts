@@ -2,6 +2,7 @@
  * One shared parser for SIP messages that logs dump over several lines (JsSIP and SIP.js traces,
  * harness dumps, SBC traces). Formats find the block boundaries; this reads the message.
  */
+import type { EventKeys, LogEvent, Signal, SipInfo } from '../model.js';
 
 export interface SipMessage {
   isRequest: boolean;
@@ -119,4 +120,87 @@ export function parseSipMessage(lines: readonly string[]): SipMessage | undefine
     }
   }
   return msg;
+}
+
+// ---------------------------------------------------------------------------------------------
+// SIP messages an SBC-side capture or trace shows (Acme sipmsg.log, sngrep, ngrep, HOMER)
+// ---------------------------------------------------------------------------------------------
+
+/** The SipInfo of a message seen in the given direction. */
+export function sipInfoOf(msg: SipMessage, direction: SipInfo['direction']): SipInfo {
+  const sip: SipInfo = { direction, headers: msg.headers };
+  if (msg.method) sip.method = msg.method;
+  if (msg.status !== undefined) sip.status = msg.status;
+  if (msg.reason) sip.reason = msg.reason;
+  if (msg.cseq !== undefined) sip.cseq = msg.cseq;
+  if (msg.retryAfter !== undefined) sip.retryAfter = msg.retryAfter;
+  if (msg.agent) sip.agent = msg.agent;
+  if (msg.fromUser) sip.fromUser = msg.fromUser;
+  if (msg.toUser) sip.toUser = msg.toUser;
+  return sip;
+}
+
+/**
+ * The other party's own AOR, seen from the SBC: the From of transactions it started (requests
+ * the SBC received, responses it sent), the To of those the SBC started.
+ */
+export function remoteUser(msg: SipMessage, direction: 'sent' | 'received'): string | undefined {
+  const startedByRemote = msg.isRequest === (direction === 'received');
+  return startedByRemote ? (msg.fromUser ?? msg.toUser) : (msg.toUser ?? msg.fromUser);
+}
+
+/** What a status an SBC sent or relayed means (sbc-formats.md §6.2, §8). */
+export function sipStatusSignal(msg: SipMessage): Signal | undefined {
+  switch (msg.status) {
+    case 401:
+    case 407:
+      return 'auth-challenge';
+    case 408:
+      return 'transaction-timeout';
+    case 503:
+      return msg.retryAfter !== undefined ? 'sbc-rate-limit' : 'sbc-overload';
+    case 200:
+      return msg.method === 'REGISTER' ? 'registered' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Where a captured SIP message was seen: the capture's header for it, from the SBC's side. */
+export interface SipCapture {
+  input: number;
+  lineNo: number;
+  ts: number;
+  /** the capture's header line for this message */
+  raw: string;
+  direction: 'sent' | 'received';
+  /** the other party as the capture names it (an IPv6 address in brackets) */
+  remoteHost: string;
+  remotePort: string;
+  /** the other party's address names its connection (false: a registrar or trunk every user shares) */
+  peer?: boolean;
+}
+
+/** One SBC event for a captured SIP message: Call-ID, the remote user, the remote address, status. */
+export function sipCaptureEvent(capture: SipCapture, msg: SipMessage, startLine: string): LogEvent {
+  const host = capture.remoteHost.startsWith('[') ? capture.remoteHost.slice(1, -1) : capture.remoteHost;
+  const address = `${capture.remoteHost}:${capture.remotePort}`;
+  const keys: EventKeys = capture.peer === false ? {} : { peer: address, ip: host };
+  if (msg.callId) keys.callId = msg.callId;
+  const user = remoteUser(msg, capture.direction);
+  if (user) keys.user = user;
+  const event: LogEvent = {
+    ts: capture.ts,
+    input: capture.input,
+    line: capture.lineNo,
+    raw: `${capture.raw} ${startLine}`,
+    role: 'sbc',
+    kind: msg.isRequest ? 'sip-request' : 'sip-response',
+    keys,
+    sip: sipInfoOf(msg, capture.direction),
+    text: `${capture.direction === 'sent' ? 'sent to' : 'received from'} ${address}: ${startLine}`,
+  };
+  const signal = sipStatusSignal(msg);
+  if (signal) event.signal = signal;
+  return event;
 }
