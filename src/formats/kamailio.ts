@@ -518,9 +518,11 @@ function readMessage(
   if (reply) {
     const { status, reason, direction } = reply;
     const method = / to (?:the )?([A-Z]{3,12})\b/.exec(msg)?.[1] ?? SIP_METHOD.exec(msg)?.[1];
+    // "authentication failed …, sending 401 again": a challenge that answers rejected credentials
+    const rejected = (status === 401 || status === 407) && direction === 'sent' && AUTH_FAILED.test(msg);
     return {
       kind: 'sip-response',
-      signal: statusSignal(status, reason, retry, method),
+      signal: rejected ? 'auth-failed' : statusSignal(status, reason, retry, method),
       keys,
       sip: { status, reason, method, retryAfter: retry, direction },
     };
@@ -699,6 +701,19 @@ function looksWrapped(header: Header): boolean {
   return /^(?:<core>|\S*<script>|[a-z][a-z0-9_]*)$/.test(header.message);
 }
 
+/**
+ * The start-up banner Kamailio prints on stdout, without level or time (observed on 5.6.3 in the
+ * lab: `loading modules under config path: …`, `Listening on`, one indented `tcp: 127.0.0.1
+ * [127.0.0.1]:5060` per socket, `Aliases:`), alone or behind a container runtime stamp.
+ */
+const BANNER =
+  /^(?:loading modules under |Listening on\s*$|Aliases:\s*$|\s+(?:udp|tcp|tls|sctp|ws|wss|\*): )/;
+
+function isBanner(text: string): boolean {
+  const body = CONTAINER_STAMP.test(text) ? text.slice(isoLength(text)).replace(/^ /, '') : text;
+  return body.trim() === '' || BANNER.test(body);
+}
+
 /** Lines the TCP layer splits in two: `… ([ip]:port ->` then `-> [ip]:port)`. */
 const SPLIT_ADDRESS_END = / ->$/;
 const ADDRESS_CONTINUATION = /^-> \[[0-9A-Fa-f:.]+\]:\d+\)/;
@@ -731,7 +746,7 @@ class KamailioParser implements LineParser {
     if (trimmed.startsWith('{')) return this.pushJson(trimmed, NaN, lineNo, text, emit);
 
     const header = readHeader(text, this.ctx);
-    if (!header) return 'unparsed';
+    if (!header) return isBanner(text) ? 'skip' : 'unparsed';
     if (isJsonStart(header.message)) return this.pushJson(header.message, header.ts, lineNo, text, emit);
     const prefix = readPrefixes(header.prefixes);
 
@@ -819,6 +834,8 @@ class KamailioParser implements LineParser {
   ): LineOutcome {
     const record = readJsonRecord(json, this.ctx, syslogTs);
     if (!record) return 'unparsed';
+    // the JSON engine writes the two halves of a split TCP error as two records; the first has the peer
+    if (ADDRESS_CONTINUATION.test(record.header.message)) return 'part';
     const event = toEvent(record.header, record.prefix, { ctx: this.ctx, lineNo, raw });
     if (!event) return 'skip';
     emit(event);

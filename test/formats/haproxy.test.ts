@@ -324,3 +324,22 @@ describe('haproxy: detection', () => {
     expect(performance.now() - started).toBeLessThan(1000);
   });
 });
+
+describe('haproxy: lines a real HAProxy 2.6.12 printed in the lab (lab/, `log stdout format rfc3164`)', () => {
+  // captured by `npm run lab` (docs/LAB.md): the PRI stays in front of the RFC 3164 header on stdout
+  it('reads the PRI-prefixed header and the idle cut, the malformed-header refusal and the 504', () => {
+    const { events, outcomes } = parse([
+      '<134>Nov 24 03:36:50 localhost haproxy[24589]: 127.0.0.1:47400 [24/Nov/2026:03:36:45.693] fe_ws be_sbc/kam1 0/0/0/61/5085 101 1172 - - cD-- 24/24/23/23/0 0/0 "GET /ws?user=agent-006 HTTP/1.1"',
+      '<134>Nov 24 03:33:34 localhost haproxy[22774]: 127.0.0.1:55234 [24/Nov/2026:03:33:34.267] fe_ws fe_ws/<NOSRV> -1/-1/-1/-1/0 400 0 - - PR-- 1/1/0/0/0 0/0 "<BADREQ>"',
+      '<134>Nov 24 03:33:51 localhost haproxy[22988]: 127.0.0.1:57868 [24/Nov/2026:03:33:49.470] fe_ws be_sbc/kam1 0/0/1/-1/2004 504 198 - - sH-- 23/23/22/22/0 0/0 "GET /ws?user=agent-002 HTTP/1.1"',
+    ]);
+    expect(outcomes).toEqual(['event', 'event', 'event']);
+    expect(events.map((e) => e.signal)).toEqual(['idle-close', 'bad-header', 'upstream-timeout']);
+    expect(events[0]).toMatchObject({ keys: { user: 'agent-006', peer: '127.0.0.1:47400' } });
+    expect(events[0].http).toMatchObject({ status: 101, durationMs: 5085, flags: 'cD--' });
+    expect(events[0].ts).toBe(Date.UTC(2026, 10, 24, 3, 36, 45, 693) + 5085);
+    expect(events[1].keys.user).toBeUndefined();
+    expect(events[1].http).toMatchObject({ status: 400, upstreamStatus: null });
+    expect(events[2]).toMatchObject({ keys: { user: 'agent-002' }, http: { status: 504 } });
+  });
+});

@@ -578,3 +578,67 @@ describe('kamailio: a registrar timeout answered with 504', () => {
     expect(events[0].keys.callId).toBe('tq2rp9iomqi3ds8drr2ag7');
   });
 });
+
+describe('kamailio start-up banner (real Kamailio 5.6.3, lab/)', () => {
+  it('skips the stdout banner, alone or behind a container stamp, and nothing else', () => {
+    // printed by a real `kamailio -DD -E` 5.6.3 (Debian bookworm) at start, captured by `npm run lab`
+    const { events, outcomes } = parse([
+      '2026-11-24T03:27:01.092900878Z loading modules under config path: /usr/lib/x86_64-linux-gnu/kamailio/modules',
+      '2026-11-24T03:27:01.092951660Z Listening on ',
+      '2026-11-24T03:27:01.092963378Z              tcp: 127.0.0.1 [127.0.0.1]:55505',
+      '2026-11-24T03:27:01.093003417Z Aliases: ',
+      '2026-11-24T03:27:01.093013671Z ',
+      'Listening on ',
+      '             udp: 127.0.0.1 [127.0.0.1]:5060',
+      // not a banner: an unrelated line stays unparsed
+      '2026-11-24T03:27:01.093013671Z Listening on port 8080 for metrics',
+    ]);
+    expect(events).toHaveLength(0);
+    expect(outcomes).toEqual(['skip', 'skip', 'skip', 'skip', 'skip', 'skip', 'skip', 'unparsed']);
+  });
+
+  it('reads the lab config xlogs and a stamped TCP error whose halves share one line', () => {
+    // lab/conf/kamailio.cfg xlogs and core/tcp_read.c, as `npm run lab` captured them from stderr
+    const { events } = parse([
+      '2026-11-24T03:38:02.585840820Z  7(26074) INFO: {1 2 REGISTER d1hm0cgf0aicfntjnoc4ph} <script>: REGISTER from sip:agent-001@lab.example.com (IP:127.0.0.1:38036) saved, sent 200 OK',
+      '2026-11-24T03:38:02.661393554Z  9(26076) NOTICE: {1 2 REGISTER of60rm3rtn4n94tpj4jk44} <script>: authentication failed for sip:agent-004@lab.example.com from 127.0.0.1:38062 (rc -2), sending 401 again',
+      '2026-11-24T03:36:50.780684570Z  8(24591) ERROR: <core> [core/tcp_read.c:269]: tcp_read_data(): error reading: Connection reset by peer (104) ([127.0.0.1]:60582 -> 8(24591) ERROR: <core> [core/tcp_read.c:273]: tcp_read_data(): -> [127.0.0.1]:48080)',
+    ]);
+    expect(events.map((e) => e.signal)).toEqual(['registered', 'auth-failed', 'conn-reset']);
+    expect(events[0].keys).toMatchObject({ callId: 'd1hm0cgf0aicfntjnoc4ph', user: 'agent-001' });
+    expect(events[1].keys).toMatchObject({ callId: 'of60rm3rtn4n94tpj4jk44', user: 'agent-004' });
+    expect(events[2].keys.peer).toBe('127.0.0.1:60582');
+    expect(events[2].ts).toBeCloseTo(Date.UTC(2026, 10, 24, 3, 36, 50) + 780.68457, 3);
+  });
+});
+
+describe('kamailio CEE JSON from a real 5.6.3 (lab/, --log-engine=json:U)', () => {
+  it('reads the first half of a split TCP error as conn-reset with the peer; the second half is a part', () => {
+    // captured by `npm run lab -- idle-timeout --kamailio-log json` (HAProxy cut the idle tunnel)
+    const { events, outcomes } = parse([
+      '{"time":"2026-11-24T03:40:20.078275589Z","proc":{"id":"29830","tid":140117320828736},"pri":"ERROR","subsys":"core","file":{"name":"core/tcp_read.c","line":269},"native":{"function":"tcp_read_data"},"msg":"error reading: Connection reset by peer (104) ([127.0.0.1]:60288 ->","pname":"kamailio","appname":"kamailio","hostname":"vm"}',
+      '{"time":"2026-11-24T03:40:20.078336125Z","proc":{"id":"29830","tid":140117320828736},"pri":"ERROR","subsys":"core","file":{"name":"core/tcp_read.c","line":273},"native":{"function":"tcp_read_data"},"msg":"-> [127.0.0.1]:55260)\\n","pname":"kamailio","appname":"kamailio","hostname":"vm"}',
+    ]);
+    expect(outcomes).toEqual(['event', 'part']);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      signal: 'conn-reset',
+      keys: { peer: '127.0.0.1:60288', ip: '127.0.0.1' },
+    });
+    expect(events[0].ts).toBeCloseTo(Date.UTC(2026, 10, 24, 3, 40, 20) + 78.275589, 3);
+  });
+
+  it('reads an xlog record (subsys xlog, empty function) with the Call-ID in its text', () => {
+    // lab/conf/kamailio.cfg ratelimit xlog, as the JSON engine wrote it (log_prefix is not applied there)
+    const e = parseOne(
+      '{"time":"2026-11-24T03:40:34.648560576Z","proc":{"id":"30123","tid":139926827796288},"pri":"WARNING","subsys":"xlog","file":{"name":"xlog.c","line":282},"native":{"function":""},"msg":"rl_check() failed for REGISTER from sip:agent-007@lab.example.com (IP:127.0.0.1:41054) call-id=ko50mbm0t8nmo4pqaedmfc, replying 503 Limiting\\n","pname":"kamailio","appname":"kamailio","hostname":"vm"}',
+    );
+    expect(e.signal).toBe('sbc-rate-limit');
+    expect(e.sip).toMatchObject({ status: 503, reason: 'Limiting', direction: 'sent' });
+    expect(e.keys).toMatchObject({
+      callId: 'ko50mbm0t8nmo4pqaedmfc',
+      user: 'agent-007',
+      peer: '127.0.0.1:41054',
+    });
+  });
+});
