@@ -91,13 +91,10 @@ export const SCENARIOS = [
   },
   {
     name: 'bad-header-jssip',
-    title: 'the malformed header sent by JsSIP users, whose log shows only a 1006 close',
+    title:
+      'the malformed header sent by JsSIP users, whose log shows the status only inside an ErrorEvent dump',
     lb: 'haproxy',
     durationMs: 9_000,
-    // what logdiag cannot do yet; scored and printed, held only to "no false failures"
-    knownGap:
-      "JsSIP (on ws) logs a 1006 close and an ErrorEvent dump, never a status line; HAProxy's <BADREQ> " +
-      'line names no user, and a refusal joins a client by time only when the client logged the same status',
     users: (n) =>
       users(n, 2_500, (u, i) =>
         everyKth(u, i, 'jssip', 2, 0) ? { malformedHeader: 'X-Client-Version : 2.4.1' } : {},

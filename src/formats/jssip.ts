@@ -545,6 +545,36 @@ export const jssip: LogFormat = {
       });
     }
 
+    // Node prints the ErrorEvent of a failed handshake as a util.inspect dump after
+    // "WebSocket <url> error:  ErrorEvent {": its kMessage ("Unexpected server response: 400") is
+    // the only place the handshake status appears (observed-on-real-servers.md)
+    let errorDump: { source: EventSource; wsUrl: string; tagUser?: string; read: boolean } | undefined;
+
+    function readErrorDump(raw: string, emit: Emit): LineOutcome | undefined {
+      if (!errorDump) return undefined;
+      if (raw === '}') {
+        errorDump = undefined;
+        return 'part';
+      }
+      if (!/^\s/.test(raw)) {
+        errorDump = undefined;
+        return undefined;
+      }
+      const m = errorDump.read ? null : /\bUnexpected server response: (\d{3})\b/.exec(raw);
+      if (m) {
+        errorDump.read = true;
+        const reading: TextReading = {
+          kind: 'ws-handshake',
+          signal: 'ws-handshake-failed',
+          keys: keysOf(errorDump.wsUrl),
+          ws: url(errorDump.wsUrl),
+          http: { status: Number(m[1]), upgrade: true },
+        };
+        out(emit)(clientEvent(errorDump.source, reading, errorDump.tagUser));
+      }
+      return 'part';
+    }
+
     function readLine(raw: string, lineNo: number, emit: Emit): LineOutcome {
       const line = splitConsoleLine(raw, ctx);
       if (!Number.isNaN(line.ts)) lastTs = line.ts;
@@ -562,12 +592,18 @@ export const jssip: LogFormat = {
         openDump({ ...source, direction, tagUser: line.tagUser }, line, library.namespace);
         return 'event';
       }
+      const dumpOpens = /^WebSocket (\S+) error:\s+\w*Event \{$/.exec(library.message);
+      if (dumpOpens) errorDump = { source, wsUrl: dumpOpens[1], tagUser: line.tagUser, read: false };
       const read = readJsSipMessage(library);
       if (!read) return 'skip';
       const event = clientEvent(source, read.reading, line.tagUser);
       return closes.offer(event, read.step, out(emit), read.alone);
     }
 
-    return consoleDumpParser({ dump, continuation, closes, carrier, out, readLine });
+    const parser = consoleDumpParser({ dump, continuation, closes, carrier, out, readLine });
+    return {
+      push: (raw, lineNo, emit) => readErrorDump(raw, emit) ?? parser.push(raw, lineNo, emit),
+      end: (emit) => parser.end(emit),
+    };
   },
 };

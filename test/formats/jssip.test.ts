@@ -531,3 +531,34 @@ describe('jssip: the error after "WebSocket <url> error:"', () => {
     expect(events[0].keys.user).toBe('agent-036');
   });
 });
+
+describe('JsSIP on Node: the handshake status inside an ErrorEvent dump', () => {
+  // captured in the lab (docs/LAB.md): JsSIP 3.13.8 with ws 8.18.3 through HAProxy 2.6.12 refusing a
+  // malformed header; the status appears only as the dump's kMessage
+  const lines = [
+    '2026-11-24T04:14:36.362Z JsSIP:WARN:WebSocketInterface WebSocket ws://127.0.0.1:43484/ws?user=agent-001 error:  ErrorEvent {',
+    '  [Symbol(kTarget)]: LabWebSocket {',
+    '    _events: [Object: null prototype] {',
+    '      [Symbol(kError)]: undefined',
+    '    },',
+    '    [Symbol(shapeMode)]: false,',
+    '  },',
+    "  [Symbol(kType)]: 'error',",
+    '  [Symbol(kError)]: Error: Unexpected server response: 400',
+    '      at IncomingMessage.finish (file:///work/main/lab/clients/recording-ws.mjs:167:23)',
+    '      at process.processTicksAndRejections (node:internal/process/task_queues:82:21),',
+    "  [Symbol(kMessage)]: 'Unexpected server response: 400'",
+    '}',
+    '2026-11-24T04:14:36.364Z JsSIP:WebSocketInterface WebSocket ws://127.0.0.1:43484/ws?user=agent-001 closed',
+  ];
+
+  it('reads the 400 as a failed handshake of that user and counts the dump as part of its record', () => {
+    const { events, outcomes } = parse(lines);
+    const failed = events.filter((e) => e.signal === 'ws-handshake-failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ line: 1, keys: { user: 'agent-001' }, http: { status: 400 } });
+    expect(failed[0].ts).toBe(Date.parse('2026-11-24T04:14:36.362Z'));
+    expect(outcomes.slice(1, 13).every((o) => o === 'part')).toBe(true);
+    expect(outcomes).not.toContain('unparsed');
+  });
+});
