@@ -2,7 +2,7 @@
  * What a kept event costs in memory. A substring can keep the string it was cut from alive (V8
  * slices), so the pieces a format cut out of a line or a multi-line record (Call-ID, text) are
  * copied when the event is kept, and the strings that repeat across thousands of events (users,
- * header names, reasons, user agents, URLs) are stored once.
+ * reasons, user agents, URLs) are stored once.
  */
 import type { LogEvent } from '../model.js';
 
@@ -53,10 +53,8 @@ export function retainEvent(e: LogEvent, pool: StringPool): LogEvent {
   if (e.text !== undefined && e.text !== e.raw) e.text = detach(e.text);
   rewriteFields(e.keys, ['callId', 'connId', 'requestId', 'wsKey'], detach);
   rewriteFields(e.keys, ['user', 'peer', 'ip'], intern);
-  if (e.sip) {
-    rewriteFields(e.sip, ['method', 'reason', 'agent', 'fromUser', 'toUser'], intern);
-    if (e.sip.headers) e.sip.headers = e.sip.headers.map(intern);
-  }
+  // header names are lower-cased copies already
+  if (e.sip) rewriteFields(e.sip, ['method', 'reason', 'agent', 'fromUser', 'toUser'], intern);
   if (e.http) rewriteFields(e.http, ['upstream', 'flags', 'method', 'url', 'userAgent'], intern);
   if (e.ws) rewriteFields(e.ws, ['closeReason', 'url', 'subprotocol'], intern);
   return e;
