@@ -35,8 +35,23 @@ export interface SessionVerdict {
   };
 }
 
-const RATE_REASON =
-  /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|busy|unavailable/i;
+const RATE_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|unavailable/i;
+/** A reason phrase that names load or a limit (not "Busy Here", not a plain "Service Unavailable"). */
+const LOAD_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|congest/i;
+
+/**
+ * A final answer to a call or another in-dialog / presence request (INVITE 486 Busy Here, 487
+ * Request Terminated, 480 or 404 for an absent callee, 603 Decline, BYE 481, SUBSCRIBE 489, OPTIONS
+ * 405) is the ordinary outcome of that request, not a failure of the softphone's connection or
+ * registration. Only a refusal for load (503, a reason naming a limit, Retry-After) or a gateway
+ * timeout (504) on such a request says something about the edge or the SBC.
+ */
+function isOrdinaryOutcome(sip: NonNullable<LogEvent['sip']>): boolean {
+  if (sip.method === undefined || sip.method === 'REGISTER') return false;
+  const status = sip.status ?? 0;
+  if (status === 503 || status === 504 || sip.retryAfter !== undefined) return false;
+  return !LOAD_REASON.test(sip.reason ?? '');
+}
 const AUTH_REASON =
   /auth|credential|password|forbidden|unauthori[sz]ed|not allowed|not relaying|denied|invalid user|unknown user|expired|token/i;
 
@@ -151,9 +166,10 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
         if (first) challengesByCall.set(call, (challengesByCall.get(call) ?? 0) + 1);
         continue;
       }
+      if (isOrdinaryOutcome(sip)) continue;
       if (e.signal !== 'registration-failed') symptoms.push(e);
       const reason = sip.reason ?? '';
-      if (status === 503 || status === 480 || (status === 486 && RATE_REASON.test(reason))) {
+      if (status === 503 || status === 480 || (status === 486 && LOAD_REASON.test(reason))) {
         if (sip.retryAfter !== undefined) facts.retryAfter = sip.retryAfter;
         add(
           scores,
