@@ -360,6 +360,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     sessions,
     prepared.map((p) => ({
       role: p.format ? p.format.role : null,
+      format: p.format?.name,
       overrideMs: numberOrUndefined(matchesPath(opts.skew, p.source.path)),
     })),
   );

@@ -476,6 +476,10 @@ function hasPrecedingConnect(events: readonly LogEvent[], e: LogEvent): boolean 
 }
 
 /** An HTTP status on the upgrade: who made it decides the cause. */
+/** Envoy's response flags for "no upstream could take it" (not a limiter): UH, UF, NR. */
+const NO_UPSTREAM =
+  /(?:^|[,\s])(?:UH|UF|NR)(?:$|[,\s])|no_healthy_upstream|upstream_connect_failure|NoHealthyUpstream/;
+
 function classifyHandshakeStatus(scores: Scores, e: LogEvent, status: number, run: RunContext): void {
   const fromUpstream = typeof e.http?.upstreamStatus === 'number';
   const edgeMade = e.role === 'lb' && e.http?.upstreamStatus === null;
@@ -489,6 +493,14 @@ function classifyHandshakeStatus(scores: Scores, e: LogEvent, status: number, ru
         e,
         3,
         `HTTP ${status} on the handshake from the upstream`,
+      );
+    else if (edgeMade && NO_UPSTREAM.test(e.http?.flags ?? ''))
+      add(
+        scores,
+        'upstream-timeout',
+        e,
+        2,
+        `HTTP ${status} made by the edge: no healthy upstream to send it to`,
       );
     else if (edgeMade) add(scores, 'edge-rate-limit', e, 3, `HTTP ${status} made by the edge (no upstream)`);
     else if (e.role === 'client') {
