@@ -91,4 +91,25 @@ describe('run-level triage', () => {
     expect(at(285).openConnections).toBe(8);
     expect(at(290).openConnections).toBe(7);
   });
+
+  it('does not rule out an edge rate limit without saying that refusals naming no user were seen', () => {
+    const sessions = [session('ok-1', registeredClient('ok-1', 0))];
+    for (let i = 0; i < 3; i++)
+      sessions.push({
+        id: `peer:198.51.100.7:${40000 + i}`,
+        events: [
+          ev('lb', 10 + i, {
+            kind: 'ws-handshake',
+            signal: 'edge-rate-limit',
+            keys: { peer: `198.51.100.7:${40000 + i}`, ip: '198.51.100.7' },
+            http: { status: 429, upstreamStatus: null, upgrade: true },
+          }),
+        ],
+      });
+    const run = classifyRun(sessions, [], INPUTS);
+    expect(run.findings).toEqual([]);
+    expect(run.unattributed).toEqual({ 'edge-rate-limit': 3 });
+    const edge = run.ruledOut.find((r) => /edge rate limit/.test(r.hypothesis));
+    expect(edge?.reason).toMatch(/3 LB\/SBC sessions that named no user/);
+  });
 });
