@@ -4,7 +4,7 @@
  * so a recycled port or a shared proxy address cannot glue two users together.
  */
 import type { LogEvent } from '../model.js';
-import { retainEvent, StringPool } from './retain.js';
+import { detach, retainEvent, StringPool } from './retain.js';
 
 export interface Session {
   id: string;
@@ -140,6 +140,15 @@ export class SessionBuilder {
         return;
       }
     }
+  }
+
+  /**
+   * A user named by a line that is not kept (a harness's "creating UA sip:agent-7@…"): later lines
+   * that only tag that user ("[agent-7] …") still find it.
+   */
+  noteUser(user: string | undefined): void {
+    const u = normaliseUser(user);
+    if (u && !this.keyNode.has(`u:${u}`)) this.node(`u:${detach(u)}`, detach(u));
   }
 
   /** Events that named no key at all (e.g. a handshake error without an address). */
