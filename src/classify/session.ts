@@ -139,9 +139,8 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
       // an app's "registration failed, 503" right after the library made up that 503 repeats it
       const echoesInternal =
         sip.headers === undefined &&
-        lastInternal !== undefined &&
-        lastInternal.status === status &&
-        e.ts - lastInternal.ts <= 2_000;
+        ((lastInternal !== undefined && lastInternal.status === status && e.ts - lastInternal.ts <= 2_000) ||
+          echoesKeylessInternal(run, status, e.ts));
       if (sip.direction === 'internal' || e.signal === 'internal-status' || echoesInternal) {
         if (!echoesInternal) {
           facts.internalStatuses.push(status);
@@ -434,6 +433,20 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
     explanation: '',
     facts,
   };
+}
+
+/** A status made up by the client library on a line that named no user, just before `ts`. */
+function echoesKeylessInternal(run: RunContext, status: number, ts: number): boolean {
+  const list = run.keylessInternal;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].ts < ts - 2_000) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < list.length && list[i].ts <= ts; i++) if (list[i].status === status) return true;
+  return false;
 }
 
 /** Inside [start, end): registration failed and never succeeded. */

@@ -70,4 +70,31 @@ describe('call outcomes of a registered softphone', () => {
     const b = session('agent-11', answered('agent-11', 0, 'REGISTER', 486, 'Busy Here'));
     expect(classifyRun([b], [], INPUTS).findings.map((f) => f.cause)).toEqual(['unclassified']);
   });
+
+  it('an app line "registration failed: 503" right after SIP.js made up a 503 on a line naming no user is not the SBC’s 503', () => {
+    const user = 'agent-2';
+    const s = session(user, [
+      ev('client', 0, { kind: 'ws-handshake', signal: 'ws-connecting', keys: { user } }),
+      ev('client', 0.2, {
+        kind: 'ws-handshake',
+        signal: 'ws-handshake-failed',
+        keys: { user },
+        http: { status: 504 },
+      }),
+      ev('client', 0.4, {
+        kind: 'sip-response',
+        signal: 'registration-failed',
+        keys: { user },
+        sip: { method: 'REGISTER', status: 503, reason: 'Service Unavailable', direction: 'received' },
+      }),
+    ]);
+    const internal = ev('client', 0.3, {
+      kind: 'sip-response',
+      signal: 'internal-status',
+      keys: {},
+      sip: { status: 503, reason: 'Service Unavailable', direction: 'internal' },
+    });
+    const run = classifyRun([s], [internal], INPUTS);
+    expect(run.findings.map((f) => f.cause)).toEqual(['upstream-timeout']);
+  });
 });
