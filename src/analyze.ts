@@ -282,6 +282,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     let lineNo = 0;
     const emit = (e: LogEvent) => {
       if (worthKeeping(e)) builder.add(e);
+      else if (e.role === 'client') builder.noteUser(e.keys.user);
     };
     // accounting: every line read is an event line, part of a multi-line record, skipped or unparsed
     const count = (outcome: LineOutcome, line: string) => {
@@ -360,6 +361,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     sessions,
     prepared.map((p) => ({
       role: p.format ? p.format.role : null,
+      format: p.format?.name,
       overrideMs: numberOrUndefined(matchesPath(opts.skew, p.source.path)),
     })),
   );

@@ -218,6 +218,21 @@ export interface Triage {
   failedBySource?: { ip: string; failedSessions: number; share: number }[];
   /** seconds in which many clients (re)connected at once: synchronized retries */
   retryWaves?: { at: string; connects: number }[];
+  /** the run cut into equal intervals (at most 60): load, outcomes and open connections over time */
+  timeline?: { stepSec: number; intervals: TimelineInterval[] };
+}
+
+export interface TimelineInterval {
+  /** start of the interval (ISO) */
+  at: string;
+  /** connection attempts (connects and reconnects) that started in it */
+  attempts: number;
+  /** registrations that succeeded in it */
+  successes: number;
+  /** failed sessions whose failure began in it, by cause */
+  failures: Partial<Record<CauseId, number>>;
+  /** WebSocket connections open at its end */
+  openConnections: number;
 }
 
 export interface RuledOut {

@@ -55,4 +55,57 @@ describe('clock offsets', () => {
     expect(est.reference).toBe(0);
     expect(Math.abs(est.offsets[2] - 1200)).toBeLessThanOrEqual(20);
   });
+
+  /** The same REGISTER sent by a client (input c) and received by an SBC (input b), client `aheadMs` ahead. */
+  function pairs(user: string, sbcInput: number, clientInput: number, aheadMs: number) {
+    const events = [];
+    for (let i = 0; i < 10; i++) {
+      const callId = `${user}-c${i}`;
+      const sent = ev('client', i * 10 + aheadMs / 1000 + 0.013, {
+        kind: 'sip-request',
+        keys: { callId, user },
+        sip: { method: 'REGISTER', cseq: 1, direction: 'sent' },
+      });
+      const got = ev('sbc', i * 10 + 0.01, {
+        kind: 'sip-request',
+        keys: { callId },
+        sip: { method: 'REGISTER', cseq: 1, direction: 'received' },
+      });
+      sent.input = clientInput;
+      got.input = sbcInput;
+      events.push(sent, got);
+    }
+    return session(user, events);
+  }
+
+  it('keeps a second SBC and its clients consistent among themselves when nothing links them to the first', () => {
+    // inputs: 0 SBC A, 1 clients of A (+2 s), 2 SBC B, 3 clients of B (+5 s against SBC B)
+    const est = estimateClocks(
+      [pairs('a1', 0, 1, 2000), pairs('b1', 2, 3, 5000)],
+      [
+        { role: 'sbc', format: 'kamailio' },
+        { role: 'client', format: 'jssip' },
+        { role: 'sbc', format: 'ribbon' },
+        { role: 'client', format: 'jssip' },
+      ],
+    );
+    expect(Math.abs(est.offsets[1] - 2000)).toBeLessThanOrEqual(20);
+    // B's clients are 5 s ahead of B's SBC, whatever B's own clock is
+    expect(Math.abs(est.offsets[3] - est.offsets[2] - 5000)).toBeLessThanOrEqual(20);
+  });
+
+  it('does not lend a client clock to another product’s client log that has no pairs', () => {
+    const est = estimateClocks(
+      [pairs('a1', 0, 1, 3_600_000)],
+      [
+        { role: 'sbc', format: 'kamailio' },
+        { role: 'client', format: 'chrome-log' },
+        { role: 'client', format: 'genesys' },
+        { role: 'client', format: 'chrome-log' },
+      ],
+    );
+    expect(Math.abs(est.offsets[1] - 3_600_000)).toBeLessThanOrEqual(20);
+    expect(est.offsets[2]).toBe(0);
+    expect(est.offsets[3]).toBe(est.offsets[1]);
+  });
 });

@@ -104,7 +104,7 @@ function explain(v: SessionVerdict, run: RunContext): string {
       return `The client caused the failure${tries}: ${top}.`;
     case 'upstream-timeout':
       if (v.evidence[0]?.event.sip && v.evidence[0].event.kind === 'sip-response') {
-        return `Inside an open WebSocket, the REGISTER was answered ${top}${tries}: a server behind the edge (the SBC's registrar or upstream) did not answer in time; no throttling evidence for this session.`;
+        return `The REGISTER was answered ${top}${tries}: a server behind the edge (the SBC's registrar or upstream) did not answer in time; no throttling evidence for this session.`;
       }
       return `The edge gave up waiting for the SBC${tries}: ${top}; no throttling evidence for this session.`;
     case 'auth-failure':
@@ -212,8 +212,10 @@ export function classifyRun(
     ? findings.reduce((m, f) => (f.firstSeen && f.firstSeen < m ? f.firstSeen : m), findings[0].firstSeen)
     : null;
 
+  const unattributed = unattributedFailures(sessions, counted, run);
   const ruledOut = ruleOut({
     byCause,
+    unattributed,
     run,
     internal503,
     received503,
@@ -224,7 +226,7 @@ export function classifyRun(
   const verdict = verdictLine(counted.length, findings.length, byCause, primaryCause, failuresBegan);
   return {
     findings,
-    unattributed: unattributedFailures(sessions, counted, run),
+    unattributed,
     triage: triage(counted, findings, attempts),
     sessions: counted.length,
     healthySessions: healthy,
@@ -293,6 +295,7 @@ function verdictLine(
 
 function ruleOut(f: {
   byCause: Partial<Record<CauseId, number>>;
+  unattributed: Partial<Record<CauseId, number>>;
   run: RunContext;
   internal503: number;
   received503: number;
@@ -339,5 +342,18 @@ function ruleOut(f: {
       reason: 'no 503 / Retry-After, pike block or limiter line for any failed session',
     });
   }
+  // a hypothesis ruled out for the users can still have struck lines that named nobody
+  for (const r of out) {
+    const cause = HYPOTHESIS_CAUSE.find(([re]) => re.test(r.hypothesis))?.[1];
+    const n = cause ? (f.unattributed[cause] ?? 0) : 0;
+    if (n > 0)
+      r.reason = `no user's session shows it; ${n} LB/SBC session${n === 1 ? '' : 's'} that named no user and matched no client did (see unattributed): other clients of the same servers, or users the logs could not tie`;
+  }
   return out;
 }
+
+const HYPOTHESIS_CAUSE: [RegExp, CauseId][] = [
+  [/idle timeouts/, 'idle-timeout'],
+  [/edge rate limit/, 'edge-rate-limit'],
+  [/^SBC throttling/, 'sbc-throttling'],
+];

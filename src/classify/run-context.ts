@@ -19,6 +19,11 @@ export interface RunContext {
   rolesPresent: Set<string>;
   /** end of the run (latest event) */
   endTs: number;
+  /**
+   * Statuses a client library made up (SIP.js "Generating internal 503") on lines that named no
+   * user, in time order: an app's "registration failed: 503" just after one repeats it.
+   */
+  keylessInternal: { ts: number; status: number }[];
 }
 
 export interface Tunnel {
@@ -163,6 +168,16 @@ export function buildRunContext(sessions: readonly Session[], extra: readonly Lo
   };
   for (const s of sessions) s.events.forEach(visit);
   extra.forEach(visit);
+  const keylessInternal = extra
+    .filter(
+      (e) =>
+        e.role === 'client' &&
+        !Number.isNaN(e.ts) &&
+        e.sip?.status !== undefined &&
+        (e.sip.direction === 'internal' || e.signal === 'internal-status'),
+    )
+    .map((e) => ({ ts: e.ts, status: e.sip!.status! }))
+    .sort((a, b) => a.ts - b.ts);
   // tunnels still open when the logs end were torn down with the test, not cut
   for (const s of sessions) {
     for (const t of tunnelsOf(s.events)) {
@@ -172,12 +187,13 @@ export function buildRunContext(sessions: readonly Session[], extra: readonly Lo
   for (const l of floodBlocks.values()) l.sort((a, b) => a - b);
   const idle = findIdleTimeout(lifetimes);
   return {
-    idleTimeoutMs: idle.timeoutMs,
+    idleTimeoutMs: idle.timeoutMs === undefined ? undefined : Math.round(idle.timeoutMs),
     idleClusterSize: idle.size,
     edgeRefusals,
     upstreamRefusals,
     floodBlocks,
     rolesPresent,
     endTs,
+    keylessInternal,
   };
 }

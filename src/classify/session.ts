@@ -35,8 +35,23 @@ export interface SessionVerdict {
   };
 }
 
-const RATE_REASON =
-  /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|busy|unavailable/i;
+const RATE_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|unavailable/i;
+/** A reason phrase that names load or a limit (not "Busy Here", not a plain "Service Unavailable"). */
+const LOAD_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|congest/i;
+
+/**
+ * A final answer to a call or another in-dialog / presence request (INVITE 486 Busy Here, 487
+ * Request Terminated, 480 or 404 for an absent callee, 603 Decline, BYE 481, SUBSCRIBE 489, OPTIONS
+ * 405) is the ordinary outcome of that request, not a failure of the softphone's connection or
+ * registration. Only a refusal for load (503, a reason naming a limit, Retry-After) or a gateway
+ * timeout (504) on such a request says something about the edge or the SBC.
+ */
+function isOrdinaryOutcome(sip: NonNullable<LogEvent['sip']>): boolean {
+  if (sip.method === undefined || sip.method === 'REGISTER') return false;
+  const status = sip.status ?? 0;
+  if (status === 503 || status === 504 || sip.retryAfter !== undefined) return false;
+  return !LOAD_REASON.test(sip.reason ?? '');
+}
 const AUTH_REASON =
   /auth|credential|password|forbidden|unauthori[sz]ed|not allowed|not relaying|denied|invalid user|unknown user|expired|token/i;
 
@@ -124,9 +139,8 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
       // an app's "registration failed, 503" right after the library made up that 503 repeats it
       const echoesInternal =
         sip.headers === undefined &&
-        lastInternal !== undefined &&
-        lastInternal.status === status &&
-        e.ts - lastInternal.ts <= 2_000;
+        ((lastInternal !== undefined && lastInternal.status === status && e.ts - lastInternal.ts <= 2_000) ||
+          echoesKeylessInternal(run, status, e.ts));
       if (sip.direction === 'internal' || e.signal === 'internal-status' || echoesInternal) {
         if (!echoesInternal) {
           facts.internalStatuses.push(status);
@@ -151,9 +165,10 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
         if (first) challengesByCall.set(call, (challengesByCall.get(call) ?? 0) + 1);
         continue;
       }
+      if (isOrdinaryOutcome(sip)) continue;
       if (e.signal !== 'registration-failed') symptoms.push(e);
       const reason = sip.reason ?? '';
-      if (status === 503 || status === 480 || (status === 486 && RATE_REASON.test(reason))) {
+      if (status === 503 || status === 480 || (status === 486 && LOAD_REASON.test(reason))) {
         if (sip.retryAfter !== undefined) facts.retryAfter = sip.retryAfter;
         add(
           scores,
@@ -420,6 +435,20 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   };
 }
 
+/** A status made up by the client library on a line that named no user, just before `ts`. */
+function echoesKeylessInternal(run: RunContext, status: number, ts: number): boolean {
+  const list = run.keylessInternal;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid].ts < ts - 2_000) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < list.length && list[i].ts <= ts; i++) if (list[i].status === status) return true;
+  return false;
+}
+
 /** Inside [start, end): registration failed and never succeeded. */
 function failedUnregistered(events: readonly LogEvent[], start: number, end: number): boolean {
   let failed = false;
@@ -460,6 +489,10 @@ function hasPrecedingConnect(events: readonly LogEvent[], e: LogEvent): boolean 
 }
 
 /** An HTTP status on the upgrade: who made it decides the cause. */
+/** Envoy's response flags for "no upstream could take it" (not a limiter): UH, UF, NR. */
+const NO_UPSTREAM =
+  /(?:^|[,\s])(?:UH|UF|NR)(?:$|[,\s])|no_healthy_upstream|upstream_connect_failure|NoHealthyUpstream/;
+
 function classifyHandshakeStatus(scores: Scores, e: LogEvent, status: number, run: RunContext): void {
   const fromUpstream = typeof e.http?.upstreamStatus === 'number';
   const edgeMade = e.role === 'lb' && e.http?.upstreamStatus === null;
@@ -473,6 +506,14 @@ function classifyHandshakeStatus(scores: Scores, e: LogEvent, status: number, ru
         e,
         3,
         `HTTP ${status} on the handshake from the upstream`,
+      );
+    else if (edgeMade && NO_UPSTREAM.test(e.http?.flags ?? ''))
+      add(
+        scores,
+        'upstream-timeout',
+        e,
+        2,
+        `HTTP ${status} made by the edge: no healthy upstream to send it to`,
       );
     else if (edgeMade) add(scores, 'edge-rate-limit', e, 3, `HTTP ${status} made by the edge (no upstream)`);
     else if (e.role === 'client') {

@@ -12,6 +12,8 @@ import type { Session } from './sessions.js';
 
 export interface InputClock {
   role: Role | null;
+  /** format name: an input without pairs shares only the clock of an input in the same format */
+  format?: string;
   /** an offset the user gave with --skew */
   overrideMs?: number;
 }
@@ -163,24 +165,41 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
   const offsets = new Array<number>(n).fill(0);
   const estimated = new Array<boolean>(n).fill(false);
   if (n === 0) return { offsets, estimated, reference };
-  estimated[reference] = true;
-  const queue = [reference];
-  while (queue.length) {
-    const i = queue.shift()!;
-    for (let j = 0; j < n; j++) {
-      if (estimated[j]) continue;
-      const d = i < j ? pair.get(`${i},${j}`) : negate(pair.get(`${j},${i}`));
-      if (d === undefined) continue;
-      offsets[j] = offsets[i] + d;
-      estimated[j] = true;
-      queue.push(j);
+  const linked = new Array<boolean>(n).fill(false);
+  const spread = (from: number) => {
+    linked[from] = true;
+    const queue = [from];
+    while (queue.length) {
+      const i = queue.shift()!;
+      for (let j = 0; j < n; j++) {
+        if (linked[j]) continue;
+        const d = i < j ? pair.get(`${i},${j}`) : negate(pair.get(`${j},${i}`));
+        if (d === undefined) continue;
+        offsets[j] = offsets[i] + d;
+        linked[j] = estimated[j] = true;
+        queue.push(j);
+      }
     }
+  };
+  estimated[reference] = true;
+  spread(reference);
+  // inputs linked to each other but not to the reference (a second SBC with its own clients) keep
+  // their clocks consistent among themselves, around their own reference
+  const hasPair = (j: number) => [...pair.keys()].some((k) => k.split(',').includes(String(j)));
+  for (const role of ['sbc', 'lb', 'client'] as const) {
+    for (let j = 0; j < n; j++) if (!linked[j] && inputs[j].role === role && hasPair(j)) spread(j);
   }
-  // an input with no pairs shares the clock of an estimated input of the same role (same host)
+  // an input with no pairs shares the clock of an estimated input of the same role and format
+  // (another file of the same host or fleet); another product's log keeps its own clock
   for (let j = 0; j < n; j++) {
-    if (estimated[j]) continue;
+    if (linked[j]) continue;
     const twin = inputs.findIndex(
-      (x, i) => i !== j && estimated[i] && x.role === inputs[j].role && x.role !== null,
+      (x, i) =>
+        i !== j &&
+        estimated[i] &&
+        x.role === inputs[j].role &&
+        x.role !== null &&
+        x.format === inputs[j].format,
     );
     if (twin >= 0) offsets[j] = offsets[twin];
   }

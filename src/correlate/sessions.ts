@@ -4,6 +4,7 @@
  * so a recycled port or a shared proxy address cannot glue two users together.
  */
 import type { LogEvent } from '../model.js';
+import { detach, retainEvent, StringPool } from './retain.js';
 
 export interface Session {
   id: string;
@@ -45,6 +46,7 @@ export class SessionBuilder {
   private readonly eventNode: number[] = [];
   private readonly keyless: LogEvent[] = [];
   private readonly perAnchor = new Map<number, number>();
+  private readonly strings = new StringPool();
   /** routine events dropped from sessions past MAX_EVENTS_PER_KEY */
   capped = 0;
 
@@ -103,6 +105,7 @@ export class SessionBuilder {
 
   add(event: LogEvent): void {
     if (event.role === 'client' && !event.keys.user) this.knownTag(event);
+    retainEvent(event, this.strings);
     const keys = this.keysOf(event);
     if (keys.length === 0) {
       this.keyless.push(event);
@@ -137,6 +140,15 @@ export class SessionBuilder {
         return;
       }
     }
+  }
+
+  /**
+   * A user named by a line that is not kept (a harness's "creating UA sip:agent-7@…"): later lines
+   * that only tag that user ("[agent-7] …") still find it.
+   */
+  noteUser(user: string | undefined): void {
+    const u = normaliseUser(user);
+    if (u && !this.keyNode.has(`u:${u}`)) this.node(`u:${detach(u)}`, detach(u));
   }
 
   /** Events that named no key at all (e.g. a handshake error without an address). */

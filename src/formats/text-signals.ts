@@ -228,7 +228,8 @@ export function readClientText(text: string): TextReading {
     return { ...r, kind: 'timeout', signal: 'transaction-timeout' };
   }
   if (
-    /keep[- ]?alive|\bping\b|\bpong\b/i.test(text) &&
+    // a custom header named after keep-alives (X-Genesys-KeepAlive: true) is not keep-alive traffic
+    /keep[- ]?alive|\bping\b|\bpong\b/i.test(text.replace(/\bX-[\w-]{0,64}/gi, '')) &&
     !/no keep[- ]?alive|keep[- ]?alive(?:s)? (?:off|disabled)/i.test(text)
   ) {
     return { ...r, kind: 'info', signal: 'keepalive' };

@@ -6,7 +6,6 @@ import { createReadStream, promises as fs } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import split2 from 'split2';
 
 /** Longest line kept; the rest of an overlong line is dropped and counted. */
 export const MAX_LINE_BYTES = 64 * 1024;
@@ -104,43 +103,84 @@ export function describeFsError(err: unknown): string {
   }
 }
 
-/** Drops the bytes of a line beyond MAX_LINE_BYTES (keeping the newline), counting the cuts. */
-class LineLengthGuard extends Transform {
-  private run = 0;
+/**
+ * Cuts bytes into lines at `\n` (a byte that never occurs inside a UTF-8 sequence, so a
+ * character split across chunks is decoded whole), drops a trailing `\r`, keeps at most
+ * MAX_LINE_BYTES of a line (counting the cuts), and decodes each line on its own (invalid UTF-8
+ * becomes U+FFFD): every line is a string of its own, so keeping one line never keeps its chunk.
+ * Emits the lines of each chunk as one array.
+ */
+class LineSplitter extends Transform {
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private overflow = false;
   truncatedLines = 0;
 
+  constructor() {
+    super({ readableObjectMode: true });
+  }
+
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let start = 0;
-    let out: Buffer[] | undefined;
+    const lines: string[] = [];
     let pos = 0;
     while (pos < chunk.length) {
       const nl = chunk.indexOf(10, pos);
-      const end = nl === -1 ? chunk.length : nl + 1;
-      const segment = end - pos;
-      if (this.run + segment - (nl === -1 ? 0 : 1) > MAX_LINE_BYTES) {
-        out ??= [];
-        out.push(chunk.subarray(start, pos));
-        const room = Math.max(0, MAX_LINE_BYTES - this.run);
-        if (room > 0) out.push(chunk.subarray(pos, pos + room));
-        if (this.run <= MAX_LINE_BYTES) this.truncatedLines++;
-        this.run = MAX_LINE_BYTES + 1;
-        if (nl !== -1) {
-          out.push(chunk.subarray(nl, nl + 1));
-          this.run = 0;
-        }
-        start = end;
-      } else {
-        this.run = nl === -1 ? this.run + segment : 0;
+      if (nl === -1) {
+        this.keep(chunk, pos, chunk.length);
+        break;
       }
-      pos = end;
+      if (this.carryBytes === 0 && !this.overflow) lines.push(this.decode(chunk, pos, nl));
+      else {
+        this.keep(chunk, pos, nl);
+        lines.push(this.takeCarry());
+      }
+      pos = nl + 1;
     }
-    if (!out) {
-      done(null, chunk);
-      return;
-    }
-    out.push(chunk.subarray(start));
-    done(null, Buffer.concat(out));
+    if (lines.length > 0) this.push(lines);
+    done();
   }
+
+  override _flush(done: TransformCallback): void {
+    if (this.carryBytes > 0 || this.overflow) this.push([this.takeCarry()]);
+    done();
+  }
+
+  private decode(buf: Buffer, start: number, end: number): string {
+    if (end > start && buf[end - 1] === 13) end--;
+    if (end - start > MAX_LINE_BYTES) {
+      this.truncatedLines++;
+      end = start + MAX_LINE_BYTES;
+    }
+    return buf.toString('utf8', start, end);
+  }
+
+  /** Keeps part of a line that continues in the next chunk, up to MAX_LINE_BYTES. */
+  private keep(buf: Buffer, start: number, end: number): void {
+    const room = MAX_LINE_BYTES - this.carryBytes;
+    if (end - start > room) {
+      if (!this.overflow) this.truncatedLines++;
+      this.overflow = true;
+      end = start + room;
+    }
+    if (end > start) {
+      // a copy: the chunk itself can go once this line is complete
+      this.carry.push(Buffer.from(buf.subarray(start, end)));
+      this.carryBytes += end - start;
+    }
+  }
+
+  private takeCarry(): string {
+    const line = Buffer.concat(this.carry, this.carryBytes);
+    const cut = !this.overflow && line.length > 0 && line[line.length - 1] === 13 ? 1 : 0;
+    this.carry = [];
+    this.carryBytes = 0;
+    this.overflow = false;
+    return line.toString('utf8', 0, line.length - cut);
+  }
+}
+
+async function* eachLine(batches: AsyncIterable<string[]>): AsyncGenerator<string> {
+  for await (const batch of batches) yield* batch;
 }
 
 export interface LineStream {
@@ -169,25 +209,26 @@ export function openLines(source: InputSource, stdin: Readable = process.stdin):
   raw.on('data', (c: Buffer) => {
     bytes += c.length;
   });
-  const guard = new LineLengthGuard();
+  const splitter = new LineSplitter();
   let head: Readable = raw;
   if (source.kind === 'file' && isGzipPath(source.path)) {
     const gunzip = createGunzip();
     raw.on('error', (e) => gunzip.destroy(e));
     head = raw.pipe(gunzip);
   }
-  head.on('error', (e) => guard.destroy(e));
-  const lines = head.pipe(guard).pipe(split2(/\r?\n/));
-  guard.on('error', (e) => lines.destroy(e));
+  head.on('error', (e) => splitter.destroy(e));
+  const lines = head.pipe(splitter);
   return {
-    lines: lines as AsyncIterable<string>,
+    lines: eachLine(lines),
     each: (fn) =>
       new Promise<void>((resolve, reject) => {
-        lines.on('data', fn);
+        lines.on('data', (batch: string[]) => {
+          for (const line of batch) fn(line);
+        });
         lines.once('end', resolve);
         lines.once('error', reject);
       }),
-    truncated: () => guard.truncatedLines,
+    truncated: () => splitter.truncatedLines,
     bytesRead: () => bytes,
     close: () => {
       lines.destroy();

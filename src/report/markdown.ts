@@ -119,6 +119,7 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
       );
     }
     out.push('');
+    out.push(...timelineTable(report));
 
     // strongest evidence per cause
     out.push('## Evidence');
@@ -192,4 +193,29 @@ export function renderMarkdown(report: Report, opts: MarkdownOptions = {}): stri
     `_${md(`${report.tool.name} ${report.tool.version}`)}, report schema ${report.schemaVersion}._${redaction}`,
   );
   return `${out.join('\n')}\n`;
+}
+
+/** The run over time: load, outcomes and failures per interval (intervals with nothing in them left out). */
+function timelineTable(report: Report): string[] {
+  const line = report.summary.triage?.timeline;
+  if (!line || line.intervals.length < 2) return [];
+  const causes = CAUSES.filter((c) => line.intervals.some((i) => i.failures[c]));
+  const out = [
+    '## Timeline',
+    '',
+    `Per ${line.stepSec >= 60 ? `${line.stepSec / 60} min` : `${line.stepSec} s`}: connection attempts, successful registrations, sessions that began to fail (by cause) and WebSocket connections open at the end of the interval.`,
+    '',
+    `| Interval | Attempts | Registered | ${causes.map((c) => code(c)).join(' | ')}${causes.length ? ' | ' : ''}Open |`,
+    `| --- | ---: | ---: | ${causes.map(() => '---: | ').join('')}---: |`,
+  ];
+  for (const i of line.intervals) {
+    const failures = causes.map((c) => i.failures[c] ?? 0);
+    if (i.attempts === 0 && i.successes === 0 && i.openConnections === 0 && failures.every((n) => n === 0))
+      continue;
+    out.push(
+      `| ${md(when(i.at))} | ${i.attempts} | ${i.successes} | ${failures.join(' | ')}${causes.length ? ' | ' : ''}${i.openConnections} |`,
+    );
+  }
+  out.push('');
+  return out;
 }

@@ -4,7 +4,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import Table from 'cli-table3';
 import { CAUSE_TEXT } from '../classify/causes.js';
-import type { CauseId, Finding, Report } from '../model.js';
+import type { CauseId, Finding, Report, TimelineInterval } from '../model.js';
 import { CAUSES } from '../model.js';
 
 export interface TableOptions {
@@ -102,6 +102,14 @@ export function renderTable(report: Report, opts: TableOptions): string {
       parts.push(`${Math.round(top.share * 100)}% of failed sessions came from ${neutralise(top.ip)}`);
     if (t.retryWaves?.length)
       parts.push(`retry waves: ${t.retryWaves.map((w) => `${w.connects} connects at ${w.at}`).join(', ')}`);
+    const line = t.timeline;
+    if (line && line.intervals.length > 1) {
+      const peak = line.intervals.reduce((a, b) => (b.openConnections > a.openConnections ? b : a));
+      const worst = line.intervals.reduce((a, b) => (failuresIn(b) > failuresIn(a) ? b : a));
+      parts.push(
+        `peak ${peak.openConnections} open connections at ${peak.at}; most failures (${failuresIn(worst)}) began in the ${line.stepSec} s from ${worst.at}`,
+      );
+    }
     out.push(`Load: ${parts.join('; ')}`);
     out.push('');
   }
@@ -153,4 +161,8 @@ function renderFinding(f: Finding, c: ChalkInstance): string {
     );
   }
   return lines.join('\n');
+}
+
+function failuresIn(i: TimelineInterval): number {
+  return Object.values(i.failures).reduce((a, b) => a + (b ?? 0), 0);
 }

@@ -219,7 +219,22 @@ describe('traps', () => {
         },
       }),
     ]);
-    const { finding } = verdictOf([s], 'agent-017');
+    // to a REFER it is the ordinary answer of a transfer; the softphone's connection is fine
+    expect(verdictOf([s], 'agent-017').finding).toBeUndefined();
+    const r = session('agent-018', [
+      ev('client', 1, {
+        kind: 'sip-response',
+        keys: { user: 'agent-018', callId: 'c18' },
+        sip: {
+          method: 'REGISTER',
+          cseq: 1,
+          status: 429,
+          reason: 'Provide Referrer Identity',
+          direction: 'received',
+        },
+      }),
+    ]);
+    const { finding } = verdictOf([r], 'agent-018');
     expect(finding).toBeDefined();
     expect(finding?.cause).not.toBe('edge-rate-limit');
   });
