@@ -8,11 +8,23 @@ import { basename } from 'node:path';
 import { analyze, type Progress } from './analyze.js';
 import { detectFormat } from './formats/detect.js';
 import { FORMATS } from './formats/index.js';
+import { compileNginxLogFormat } from './formats/nginx-log-format.js';
+import type { LogFormat } from './formats/types.js';
+import { UserFormatError, type UserLogFormat } from './formats/user-defined.js';
+import { loadRunFormats } from './ingest/user-formats.js';
 import { expandInputs, openLines } from './ingest/sources.js';
 import { CAUSES, type CauseId, type Report } from './model.js';
 import { REPORTERS, type ReporterName } from './report/index.js';
 import { makeRedactor, redactReport } from './report/redact.js';
-import { parseCauseMix, SAMPLE_SCENARIOS, simulate, type SimulateOptions } from './simulate/index.js';
+import {
+  CLIENT_FORMATS,
+  LB_PRODUCTS,
+  parseCauseMix,
+  SAMPLE_SCENARIOS,
+  SBC_PRODUCTS,
+  simulate,
+  type SimulateOptions,
+} from './simulate/index.js';
 import { VERSION } from './version.js';
 
 export class UsageError extends Error {}
@@ -77,6 +89,8 @@ interface AnalyzeFlags {
   output?: string;
   failOn: string;
   formatOf: Map<string, string>;
+  formats: string[];
+  nginxLogFormat?: string;
   skew: Map<string, string>;
   tz?: string;
   year?: string;
@@ -104,9 +118,13 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
   }
   if (!flags.redact && flags.redactIps)
     throw new UsageError('--redact-ips needs redaction on (drop --no-redact)');
+  const extraFormats: LogFormat[] = [
+    ...nginxCustom(flags.nginxLogFormat),
+    ...(await userFormats(flags.formats)),
+  ];
   const formatOf = new Map<string, string>();
   for (const [path, name] of flags.formatOf) {
-    if (!FORMATS.some((f) => f.name === name))
+    if (![...extraFormats, ...FORMATS].some((f) => f.name === name))
       throw new UsageError(`--format-of ${path}=${name}: unknown format (see 'logdiag formats')`);
     formatOf.set(path, name);
   }
@@ -118,7 +136,7 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
     ? setInterval(() => process.stderr.write(`\r\u001b[K${progressLine(progress, started)}`), 250)
     : undefined;
   try {
-    result = await analyze({ paths, formatOf, skew, tz: flags.tz, year, progress });
+    result = await analyze({ paths, formatOf, skew, tz: flags.tz, year, progress, extraFormats });
   } catch (err) {
     if (err instanceof Error && /time zone|--format-of/.test(err.message)) throw new UsageError(err.message);
     throw err;
@@ -152,15 +170,42 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
   return exitCodeFor(report, failOn);
 }
 
-async function runFormats(): Promise<number> {
-  for (const f of FORMATS) {
-    process.stdout.write(`${f.name.padEnd(16)} ${f.role.padEnd(7)} ${f.description}\n`);
+/** `--nginx-log-format '<log_format string>'`: the site's own access log, read as nginx-custom. */
+function nginxCustom(spec: string | undefined): LogFormat[] {
+  if (spec === undefined) return [];
+  try {
+    return [compileNginxLogFormat(spec)];
+  } catch (err) {
+    throw new UsageError(`--nginx-log-format: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** `--formats FILE` (repeatable) and the config directory; a bad file is a usage error. */
+async function userFormats(files: readonly string[]): Promise<UserLogFormat[]> {
+  try {
+    return await loadRunFormats(files);
+  } catch (err) {
+    if (err instanceof UserFormatError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+function collectList(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+async function runFormats(flags: { formats: string[] }): Promise<number> {
+  const user = await userFormats(flags.formats);
+  for (const f of [...user, ...FORMATS]) {
+    const origin = 'origin' in f ? ` (user-defined: ${f.origin})` : '';
+    process.stdout.write(`${f.name.padEnd(16)} ${f.role.padEnd(7)} ${f.description}${origin}\n`);
     if (f.samples[0]) process.stdout.write(`${''.padEnd(24)} e.g. ${f.samples[0].line.slice(0, 150)}\n`);
   }
   return 0;
 }
 
-async function runDetect(paths: string[]): Promise<number> {
+async function runDetect(paths: string[], flags: { formats: string[] }): Promise<number> {
+  const formats = [...(await userFormats(flags.formats)), ...FORMATS];
   const { sources, problems } = await expandInputs(paths);
   for (const p of problems) process.stdout.write(`${p.path}: error: ${p.message}\n`);
   let unknown = problems.length;
@@ -179,7 +224,7 @@ async function runDetect(paths: string[]): Promise<number> {
     } finally {
       stream.close();
     }
-    const d = detectFormat(head, FORMATS);
+    const d = detectFormat(head, formats);
     const runner = d.runnerUp ? ` (runner-up ${d.runnerUp.name} ${d.runnerUp.confidence})` : '';
     if (d.format)
       process.stdout.write(
@@ -280,9 +325,9 @@ async function runSimulate(flags: SimulateFlags): Promise<number> {
     durationSec: positiveNumber('--duration', flags.duration, base.durationSec),
     rampSec: positiveNumber('--ramp', flags.ramp, base.rampSec),
     causes,
-    sbc: oneOf('--sbc', flags.sbc, ['kamailio'] as const, base.sbc),
-    lb: oneOf('--lb', flags.lb, ['nginx', 'haproxy'] as const, base.lb),
-    client: oneOf('--client', flags.client, ['jssip', 'sipjs'] as const, base.client),
+    sbc: oneOf('--sbc', flags.sbc, SBC_PRODUCTS, base.sbc),
+    lb: oneOf('--lb', flags.lb, LB_PRODUCTS, base.lb),
+    client: oneOf('--client', flags.client, CLIENT_FORMATS, base.client),
     seed: Math.round(positiveNumber('--seed', flags.seed, base.seed)),
     skewMs,
     noise: positiveNumber('--noise', flags.noise, base.noise),
@@ -358,18 +403,35 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--no-redact',
       'print secrets as found (default: tokens, passwords, cookies, digest nonces become pseudonyms)',
     )
+    .option(
+      '--formats <file>',
+      'user-defined log formats (JSON, see docs/FORMATS.md; repeatable); also loaded: $LOGDIAG_FORMATS_DIR/*.json',
+      collectList,
+      [],
+    )
+    .option(
+      '--nginx-log-format <spec>',
+      "nginx access logs written with this log_format (the string from nginx.conf), read as 'nginx-custom'",
+    )
     .action(async (paths: string[], flags: AnalyzeFlags) => setExit(await runAnalyze(paths, flags)));
 
   program
     .command('formats')
     .description('list the log formats logdiag reads')
-    .action(async () => setExit(await runFormats()));
+    .option(
+      '--formats <file>',
+      'also list the user-defined formats in this file (repeatable)',
+      collectList,
+      [],
+    )
+    .action(async (flags: { formats: string[] }) => setExit(await runFormats(flags)));
 
   program
     .command('detect')
     .description('say which format each file was detected as')
     .argument('<paths...>')
-    .action(async (paths: string[]) => setExit(await runDetect(paths)));
+    .option('--formats <file>', 'user-defined log formats to try first (repeatable)', collectList, [])
+    .action(async (paths: string[], flags: { formats: string[] }) => setExit(await runDetect(paths, flags)));
 
   program
     .command('simulate')
@@ -386,9 +448,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--causes <mix>',
       'share of users per cause, e.g. sbc-throttling=0.3,idle-timeout=0.1 (rest healthy)',
     )
-    .option('--sbc <name>', 'SBC log format: kamailio')
-    .option('--lb <name>', 'LB log format: nginx | haproxy')
-    .option('--client <name>', 'client log format: jssip | sipjs')
+    .option('--sbc <name>', `SBC log format: ${SBC_PRODUCTS.join(' | ')} (default kamailio)`)
+    .option('--lb <name>', `LB log format: ${LB_PRODUCTS.join(' | ')} (default nginx)`)
+    .option(
+      '--client <name>',
+      `client log format: ${CLIENT_FORMATS.join(' | ')} (har: one HAR per user under har/; default jssip)`,
+    )
     .option('--seed <n>', 'random seed (same seed, same files)')
     .option(
       '--skew <role=ms>',

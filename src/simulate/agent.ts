@@ -4,9 +4,9 @@
  */
 import type { ClientFlavor } from './client.js';
 import type { Edge } from './edge.js';
-import type { KamailioLog } from './kamailio.js';
 import type { AnyVariant, TrueOutcome } from './options.js';
 import { mixSeed, Prng } from './prng.js';
+import type { SbcLog } from './sbc.js';
 import { createIdentity, type SipIdentity } from './sip.js';
 import { TOPOLOGY, type Emission, type LogFile, type World } from './world.js';
 
@@ -34,8 +34,12 @@ export interface WsConnection {
   lastActivity: number;
   /** bytes the LB sent to the client (HTTP answer and WebSocket frames) */
   bytesToClient: number;
+  /** bytes the client sent on the connection after its upgrade request (WebSocket frames) */
+  bytesFromClient: number;
   /** HAProxy timers of the request phase (ms) */
   timers: { request: number; connect: number; response: number };
+  /** the connection is over: its ports may be used again */
+  closed: boolean;
 }
 
 export type HandshakeHeader = 'none' | 'valid' | 'malformed';
@@ -51,7 +55,7 @@ export interface AgentSetup {
   world: World;
   edge: Edge;
   client: ClientFlavor;
-  sbc: KamailioLog;
+  sbc: SbcLog;
 }
 
 export class Agent {
@@ -64,7 +68,7 @@ export class Agent {
   readonly world: World;
   readonly edge: Edge;
   readonly client: ClientFlavor;
-  readonly sbc: KamailioLog;
+  readonly sbc: SbcLog;
   readonly rng: Prng;
   readonly sip: SipIdentity;
   readonly clientIp: string;
@@ -82,6 +86,8 @@ export class Agent {
   failedConnects = 0;
   /** lower bound the engine sets while the story runs: nothing may be written before it */
   floor = -Infinity;
+  /** a file of this user's own (a HAR), relative to the output directory; closed when the story ends */
+  ownFile: string | undefined;
   private readonly pending: Emission[] = [];
   private readonly baseHopMs: number;
 
@@ -97,7 +103,7 @@ export class Agent {
     this.client = setup.client;
     this.sbc = setup.sbc;
     this.rng = new Prng(mixSeed(setup.world.opts.seed, setup.index, 0xa6e47));
-    this.sip = createIdentity(setup.world.opts.client, setup.name, this.rng);
+    this.sip = createIdentity(setup.client.library, setup.name, this.rng);
     this.clientIp = setup.world.loadgenIps[setup.index % setup.world.loadgenIps.length];
     this.baseHopMs = this.rng.int(1, 3);
   }
@@ -112,7 +118,9 @@ export class Agent {
     const at = Math.max(Math.round(t), this.floor);
     let i = this.pending.length;
     while (i > 0 && this.pending[i - 1].t > at) i--;
-    this.pending.splice(i, 0, { t: at, file, lines });
+    const emission: Emission = { t: at, file, lines };
+    if (file === 'client' && this.ownFile !== undefined) emission.path = this.ownFile;
+    this.pending.splice(i, 0, emission);
   }
 
   /** time of the earliest queued emission, or Infinity */
@@ -148,21 +156,25 @@ export class Agent {
   newConnection(t: number, attempt: number): WsConnection {
     const world = this.world;
     world.lbOpen++;
-    return {
+    const conn: WsConnection = {
       attempt,
       target: `${this.path}?user=${this.name}`,
       clientIp: this.clientIp,
-      clientPort: this.rng.ephemeralPort(),
+      clientPort: world.freePort('client', this.rng),
       serial: world.nextConnectionSerial(),
       lbWorkerPid: this.rng.pick(world.nginxWorkers),
       requestId: this.rng.hex(32),
-      upstreamPort: this.rng.ephemeralPort(),
+      upstreamPort: world.freePort('upstream', this.rng),
       sbcPid: this.rng.pick(world.kamailio.tcpWorkers),
       acceptedAt: t,
       openedAt: null,
       lastActivity: t,
       bytesToClient: 0,
+      bytesFromClient: 0,
       timers: { request: this.rng.int(0, 1), connect: this.rng.int(0, 1), response: this.rng.int(1, 3) },
+      closed: false,
     };
+    world.claimPorts(conn);
+    return conn;
   }
 }

@@ -9,7 +9,9 @@
  * harness strips CRs, so every dump line ends in LF only.
  */
 import type { Agent } from './agent.js';
+import type { Prng } from './prng.js';
 import { isoTime, jsDateString } from './timefmt.js';
+import type { World } from './world.js';
 
 export interface RegistrationFailure {
   /** the final response, or undefined when the transaction timed out */
@@ -19,6 +21,7 @@ export interface RegistrationFailure {
 }
 
 export interface ClientFlavor {
+  /** the SIP library whose messages the user sends */
   readonly library: 'jssip' | 'sipjs';
   /** whether this library can put custom headers on the WebSocket handshake (JsSIP via our `ws` socket) */
   readonly handshakeHeaders: boolean;
@@ -48,10 +51,18 @@ export interface ClientFlavor {
   closedCleanly(a: Agent, t: number): void;
   /** a harness line about this user */
   note(a: Agent, t: number, text: string): void;
+  /** the user's story is over: nothing of this user comes after */
+  finished(a: Agent, t: number): void;
+  /**
+   * Unrelated lines this client writes into client.log (progress reports, …); without it the
+   * noise source writes the text harness's own chatter.
+   */
+  noise?(world: World, rng: Prng, t: number): string[];
 }
 
 /** the wrapper line of the test application (not from any library: client-formats.md §0.1) */
-const APP_WS_FAILED = 'Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally';
+export const APP_WS_FAILED =
+  'Error: WebSocket connection failed. Code: 1006 Message: Connection closed abnormally';
 
 /** `${header}\n\n${payload}\n` printed with console.info, CRs stripped: one array entry per output line */
 function dumpLines(header: string, payload: string): string[] {
@@ -75,7 +86,7 @@ const UNEXPECTED_RESPONSE_STACK = [
 ];
 
 /** Node's header validation error, thrown synchronously by `new WebSocket(url, 'sip', { headers })` */
-const INVALID_CHAR_ERROR = [
+export const INVALID_CHAR_ERROR = [
   'TypeError [ERR_INVALID_CHAR]: Invalid character in header content ["X-Genesys-KeepAlive"]',
   '    at ClientRequest.setHeader (node:_http_outgoing:651:3)',
   '    at new ClientRequest (node:_http_client:289:14)',
@@ -98,6 +109,10 @@ abstract class HarnessOutput {
 
   note(a: Agent, t: number, text: string): void {
     a.emit('client', t, [this.harnessLine(a, t, text)]);
+  }
+
+  finished(): void {
+    // one shared log: nothing to close
   }
 
   protected headerNote(a: Agent): string | null {
@@ -219,14 +234,12 @@ export class JsSipClient extends HarnessOutput implements ClientFlavor {
   }
 
   scheduleReconnect(a: Agent, t: number): number {
-    a.failedConnects++;
-    if (a.reconnect === 'storm') {
-      const delay = a.rng.int(100, 300);
-      this.note(a, t, `ws closed, reconnecting in ${delay} ms (attempt ${a.failedConnects + 1})`);
-      return delay;
+    const next = jssipReconnect(a);
+    if (next.storm) {
+      this.note(a, t, `ws closed, reconnecting in ${next.delayMs} ms (attempt ${a.failedConnects + 1})`);
+      return next.delayMs;
     }
-    // Transport._reconnect: k = floor(random * 2^attempt + 1), clamped to [2, 30] s
-    const k = Math.min(30, Math.max(2, Math.floor(a.rng.next() * 2 ** a.failedConnects + 1)));
+    const k = next.delayMs / 1000;
     a.emit('client', t, [
       this.debug(
         a,
@@ -254,6 +267,17 @@ export class JsSipClient extends HarnessOutput implements ClientFlavor {
   }
 }
 
+/**
+ * The next reconnect of a JsSIP UA: the harness's no-backoff loop (storm), or JsSIP's
+ * Transport._reconnect: k = floor(random × 2^attempt + 1) seconds, clamped to [2, 30].
+ */
+export function jssipReconnect(a: Agent): { delayMs: number; storm: boolean } {
+  a.failedConnects++;
+  if (a.reconnect === 'storm') return { delayMs: a.rng.int(100, 300), storm: true };
+  const k = Math.min(30, Math.max(2, Math.floor(a.rng.next() * 2 ** a.failedConnects + 1)));
+  return { delayMs: k * 1000, storm: false };
+}
+
 /** JsSIP's Utils.sipErrorCause(): what `registrationFailed` reports as cause */
 export function jssipCause(status: number | undefined): string {
   if (status === undefined) return 'Request Timeout';
@@ -263,9 +287,27 @@ export function jssipCause(status: number | undefined): string {
   return 'SIP Failure Code';
 }
 
-const SIPJS_RECONNECT = { library: { attempts: 3, delaySec: 4 }, storm: { attempts: 100, delaySec: 0.2 } };
+export const SIPJS_RECONNECT = {
+  library: { attempts: 3, delaySec: 4 },
+  storm: { attempts: 100, delaySec: 0.2 },
+};
 /** after SIP.js gives up, the harness restarts the UserAgent after this long */
-const SIPJS_RESTART_MS = 30_000;
+export const SIPJS_RESTART_MS = 30_000;
+
+/**
+ * The next reconnect of a SIP.js UserAgent: `reconnectionAttempts` tries `reconnectionDelay` apart
+ * (the first at once), then the harness restarts the UserAgent after SIPJS_RESTART_MS.
+ */
+export function sipjsReconnect(a: Agent): { delayMs: number; gaveUp: boolean } {
+  const { attempts, delaySec } = SIPJS_RECONNECT[a.reconnect];
+  a.failedConnects++;
+  if (a.failedConnects > attempts) {
+    a.failedConnects = 0;
+    return { delayMs: SIPJS_RESTART_MS, gaveUp: true };
+  }
+  // setTimeout(…, 0) still lands on a later tick
+  return { delayMs: Math.max(a.failedConnects === 1 ? 0 : Math.round(delaySec * 1000), 1), gaveUp: false };
+}
 
 /** SIP.js 0.21 strings (src/platform/web/transport/transport.ts, api/user-agent.ts, api/registerer.ts) */
 export class SipJsClient extends HarnessOutput implements ClientFlavor {
@@ -394,7 +436,7 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
   }
 
   scheduleReconnect(a: Agent, t: number): number {
-    const { attempts, delaySec } = SIPJS_RECONNECT[a.reconnect];
+    const { attempts } = SIPJS_RECONNECT[a.reconnect];
     const lines: string[] = [];
     if (a.failedConnects > 0) {
       lines.push(this.log(a, t, 'sip.UserAgent', `WebSocket closed ${a.url} (code: 1006)`));
@@ -402,24 +444,19 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
         this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${attempts} - failed`),
       );
     }
-    a.failedConnects++;
-    let delay: number;
-    if (a.failedConnects > attempts) {
+    const next = sipjsReconnect(a);
+    if (next.gaveUp) {
       lines.push(this.log(a, t, 'sip.UserAgent', 'Maximum reconnection attempts reached'));
       lines.push(
         this.harnessLine(a, t, `transport gave up; restarting UserAgent in ${SIPJS_RESTART_MS / 1000} s`),
       );
-      a.failedConnects = 0;
-      delay = SIPJS_RESTART_MS;
     } else {
       lines.push(
         this.log(a, t, 'sip.UserAgent', `Reconnection attempt ${a.failedConnects} of ${attempts} - trying`),
       );
-      delay = a.failedConnects === 1 ? 0 : Math.round(delaySec * 1000);
     }
     a.emit('client', t, lines);
-    // setTimeout(…, 0) still lands on a later tick
-    return Math.max(delay, 1);
+    return next.delayMs;
   }
 
   stopping(a: Agent, t: number): void {
@@ -441,8 +478,4 @@ export class SipJsClient extends HarnessOutput implements ClientFlavor {
       this.log(a, t, 'sip.Transport', 'Transitioned from Connected to Disconnected'),
     ]);
   }
-}
-
-export function createClient(library: 'jssip' | 'sipjs'): ClientFlavor {
-  return library === 'jssip' ? new JsSipClient() : new SipJsClient();
 }

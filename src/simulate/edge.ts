@@ -1,10 +1,12 @@
 /**
- * The load balancer in front of Kamailio: nginx (access log with a custom `log_format`, error log at
- * `info`) or HAProxy (`option httplog` over syslog). Shapes from lb-formats.md §2 and §4 and
- * observed-on-real-servers.md. Like the real products, both write one access line per WebSocket
- * when the connection ends, and never see SIP inside the tunnel.
+ * The load balancer in front of the SBC: nginx (access log with a custom `log_format`, error log at
+ * `info`) or HAProxy (`option httplog` over syslog) here; AWS ALB, Envoy and Traefik in their own
+ * files. Shapes from lb-formats.md §2 and §4 and observed-on-real-servers.md. Like the real
+ * products, all write one access line per WebSocket when the connection ends, and never see SIP
+ * inside the tunnel.
  */
 import type { Agent, WsConnection } from './agent.js';
+import type { LbProduct } from './options.js';
 import type { Prng } from './prng.js';
 import { haproxyDate, nginxErrorTime, nginxLocalTime, syslogTime } from './timefmt.js';
 import { TOPOLOGY, type Emission, type World } from './world.js';
@@ -12,7 +14,7 @@ import { TOPOLOGY, type Emission, type World } from './world.js';
 export type ClosedBy = 'client' | 'idle-timeout';
 
 export interface Edge {
-  readonly product: 'nginx' | 'haproxy';
+  readonly product: LbProduct;
   /** HTTP status the client gets when the edge limiter refuses an upgrade */
   readonly limitStatus: number;
   /** how long the edge waits for the SBC's answer to an upgrade before giving up (504) */
@@ -23,7 +25,7 @@ export interface Edge {
   refuseByLimiter(a: Agent, conn: WsConnection, t: number): void;
   /** the edge itself answered 404 for an unknown path (nginx, static root) */
   refuseUnknownPath(a: Agent, conn: WsConnection, t: number): void;
-  /** Kamailio answered the upgrade with a non-101 status that the edge passed through */
+  /** the SBC answered the upgrade with a non-101 status that the edge passed through */
   relayUpstreamAnswer(a: Agent, conn: WsConnection, tEnd: number, status: 400 | 404): void;
   /** the SBC never answered the upgrade */
   upgradeTimedOut(a: Agent, conn: WsConnection, tEnd: number): void;
@@ -81,8 +83,13 @@ function haproxyErrorBytes(status: number, reason: string, message: string): num
   );
 }
 
-const BROWSER_UA =
+export const BROWSER_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Safari/537.36';
+
+/** The User-Agent of the load generator's handshakes: Chrome for the browser harness, none for Node's `ws`. */
+export function handshakeUserAgent(world: World): string | undefined {
+  return world.opts.client === 'har' ? BROWSER_UA : undefined;
+}
 
 /** `log_format ws_diag` (written into the scenario README) */
 export const NGINX_LOG_FORMAT =
@@ -159,6 +166,7 @@ export class NginxEdge implements Edge {
       request: `GET ${conn.target} HTTP/1.1`,
       status,
       bytes,
+      userAgent: handshakeUserAgent(this.world),
       requestTimeMs: tEnd - conn.acceptedAt,
       upstreamStatus,
       upstreamAddr,
@@ -494,8 +502,4 @@ export class HaproxyEdge implements Edge {
       },
     ];
   }
-}
-
-export function createEdge(world: World): Edge {
-  return world.opts.lb === 'nginx' ? new NginxEdge(world) : new HaproxyEdge(world);
 }

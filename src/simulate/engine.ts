@@ -1,5 +1,5 @@
 /**
- * Runs every user's story and writes the four logs in time order with bounded memory.
+ * Runs every user's story and writes the logs in time order with bounded memory.
  *
  * Each story is a generator that yields the true time it wants to continue at (its watermark) and
  * queues the lines it writes on its Agent. A min-heap orders users by the earliest moment they
@@ -11,13 +11,13 @@
  */
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Agent } from './agent.js';
-import { createClient } from './client.js';
-import { createEdge } from './edge.js';
 import { MinHeap } from './heap.js';
-import { KamailioLog } from './kamailio.js';
 import { NoiseSource } from './noise.js';
 import type { AnyVariant, TrueOutcome } from './options.js';
+import { createClient, createEdge, createSbc } from './products.js';
 import { mixSeed, Prng } from './prng.js';
 import { userStory, type Story } from './stories.js';
 import type { Emission, LogFile, World } from './world.js';
@@ -72,6 +72,50 @@ export class LogSink {
   }
 }
 
+/** How much of one user's own file (a HAR) is held before it is appended to the file. */
+const OWN_FILE_FLUSH_BYTES = 4 * 1024;
+
+/**
+ * A file of one user's own (one HAR per user): buffered and appended in chunks, without keeping a
+ * descriptor open, so that thousands of users can each have one.
+ */
+export class OwnFileSink {
+  lines = 0;
+  bytes = 0;
+  private buffer: string[] = [];
+  private buffered = 0;
+
+  constructor(readonly path: string) {}
+
+  write(lines: readonly string[]): void {
+    for (const line of lines) {
+      this.buffer.push(line);
+      this.buffered += line.length + 1;
+    }
+    this.lines += lines.length;
+  }
+
+  get full(): boolean {
+    return this.buffered >= OWN_FILE_FLUSH_BYTES;
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const chunk = this.buffer.join('\n') + '\n';
+    this.buffer = [];
+    this.buffered = 0;
+    this.bytes += Buffer.byteLength(chunk);
+    await appendFile(this.path, chunk);
+  }
+}
+
+/** Totals of the users' own files, once closed. */
+export interface OwnFiles {
+  paths: string[];
+  lines: number;
+  bytes: number;
+}
+
 interface Runner {
   spec: UserSpec;
   agent: Agent | null;
@@ -93,17 +137,30 @@ export async function runScenario(
   world: World,
   users: UserSpec[],
   sinks: Partial<Record<LogFile, LogSink>>,
-): Promise<void> {
+  outDir: string,
+): Promise<OwnFiles> {
   const edge = createEdge(world);
-  const client = createClient(world.opts.client);
-  const sbc = new KamailioLog(world);
+  const client = createClient(world);
+  const sbc = createSbc(world);
   const noise = new NoiseSource(
     world,
     edge,
     sbc,
+    client,
     new Prng(mixSeed(world.opts.seed, 0x0015e)),
     world.opts.noise / 100,
   );
+  const own = new Map<string, OwnFileSink>();
+  const ownFiles: OwnFiles = { paths: [], lines: 0, bytes: 0 };
+  const closeOwn = async (path: string | undefined): Promise<void> => {
+    const sink = path === undefined ? undefined : own.get(path);
+    if (sink === undefined || path === undefined) return;
+    await sink.flush();
+    own.delete(path);
+    ownFiles.paths.push(sink.path);
+    ownFiles.lines += sink.lines;
+    ownFiles.bytes += sink.bytes;
+  };
   const allSinks = Object.values(sinks).filter((s): s is LogSink => s !== undefined);
 
   const heap = new MinHeap<Runner>(
@@ -122,7 +179,16 @@ export async function runScenario(
     heap.push(runner);
   }
 
+  /** the user's own file when it filled up, to be flushed */
+  let fullOwn: OwnFileSink | undefined;
   const write = (emission: Emission): void => {
+    if (emission.path !== undefined) {
+      let sink = own.get(emission.path);
+      if (sink === undefined) own.set(emission.path, (sink = new OwnFileSink(join(outDir, emission.path))));
+      sink.write(emission.lines);
+      if (sink.full) fullOwn = sink;
+      return;
+    }
     const sink = sinks[emission.file];
     if (sink === undefined) return;
     sink.write(emission.lines);
@@ -144,10 +210,19 @@ export async function runScenario(
       if (step.done) runner.finished = true;
       else runner.watermark = Math.max(runner.watermark, step.value);
     }
-    if (runner.finished && runner.agent.nextQueuedAt() === Infinity) continue;
+    if (fullOwn !== undefined) {
+      await fullOwn.flush();
+      fullOwn = undefined;
+    }
+    if (runner.finished && runner.agent.nextQueuedAt() === Infinity) {
+      await closeOwn(runner.agent.ownFile);
+      continue;
+    }
     runner.key = keyOf(runner);
     heap.push(runner);
     for (const sink of allSinks) if (sink.full) await sink.flush();
   }
   for (const sink of allSinks) await sink.close();
+  for (const path of [...own.keys()]) await closeOwn(path);
+  return ownFiles;
 }

@@ -1,7 +1,9 @@
 /**
- * Scenario simulator: writes the logs a WebRTC softphone load test leaves behind (Kamailio SBC,
- * nginx or HAProxy edge, JsSIP or SIP.js harness), each user failing (or not) for a planted
- * cause, plus the ground truth. Line shapes follow the reference notes, not any logdiag parser.
+ * Scenario simulator: writes the logs a WebRTC softphone load test leaves behind (an SBC:
+ * Kamailio, OpenSIPS, FreeSWITCH or Asterisk; an edge: nginx, HAProxy, AWS ALB, Envoy or Traefik;
+ * the clients: a JsSIP or SIP.js harness log, JSON lines, or one HAR per browser user), each user
+ * failing (or not) for a planted cause, plus the ground truth. Line shapes follow the reference
+ * notes, not any logdiag parser.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +22,14 @@ import { scenarioReadme } from './readme.js';
 import { chooseVariant } from './stories.js';
 import { World, type LogFile } from './world.js';
 
-export { parseCauseMix, CAUSE_VARIANTS } from './options.js';
+export {
+  parseCauseMix,
+  CAUSE_VARIANTS,
+  CLIENT_FORMATS,
+  LB_PRODUCTS,
+  SBC_PRODUCTS,
+  variantSupported,
+} from './options.js';
 export type { SimulateOptions, SimulateResult, TrueOutcome, VariantWeights } from './options.js';
 export { SAMPLE_SCENARIOS, type SampleScenario } from './samples.js';
 
@@ -31,6 +40,9 @@ const FILE_NAMES: Record<LogFile, string> = {
   client: 'client.log',
 };
 
+/** The directory of the per-user HAR files (`--client har`). */
+export const HAR_DIR = 'har';
+
 /** Spread of the harness's stop over the users at the end of the test, ms. */
 const STOP_SPREAD_MS = 2500;
 
@@ -40,27 +52,34 @@ export async function simulate(opts: SimulateOptions): Promise<SimulateResult> {
   const users = planUsers(world);
 
   await mkdir(opts.outDir, { recursive: true });
-  // an nginx error log left by an earlier run would pass for this scenario's
-  if (opts.lb !== 'nginx') await rm(join(opts.outDir, FILE_NAMES.lbError), { force: true });
-  const files: LogFile[] = opts.lb === 'nginx' ? ['sbc', 'lb', 'lbError', 'client'] : ['sbc', 'lb', 'client'];
+  const files: LogFile[] = ['sbc', 'lb'];
+  if (opts.lb === 'nginx') files.push('lbError');
+  if (opts.client !== 'har') files.push('client');
+  // logs left by an earlier run with other products would pass for this scenario's
+  for (const file of Object.keys(FILE_NAMES) as LogFile[])
+    if (!files.includes(file)) await rm(join(opts.outDir, FILE_NAMES[file]), { force: true });
+  await rm(join(opts.outDir, HAR_DIR), { recursive: true, force: true });
+  if (opts.client === 'har') await mkdir(join(opts.outDir, HAR_DIR));
   const sinks: Partial<Record<LogFile, LogSink>> = {};
   for (const file of files) sinks[file] = new LogSink(join(opts.outDir, FILE_NAMES[file]));
-  await runScenario(world, users, sinks);
+  const own = await runScenario(world, users, sinks, opts.outDir);
+  own.paths.sort();
 
   const truthPath = join(opts.outDir, 'truth.json');
   await writeFile(truthPath, truthJson(opts, users));
   const logNames = files.map((f) => FILE_NAMES[f]);
+  if (own.paths.length > 0) logNames.push(`${HAR_DIR}/<user>.har (${own.paths.length} files)`);
   const readmePath = join(opts.outDir, 'README.md');
   await writeFile(readmePath, scenarioReadme(world, [...logNames, 'truth.json']));
 
-  let lines = 0;
-  let bytes = 0;
+  let lines = own.lines;
+  let bytes = own.bytes;
   for (const sink of Object.values(sinks)) {
     lines += sink?.lines ?? 0;
     bytes += sink?.bytes ?? 0;
   }
   return {
-    files: [...files.map((f) => join(opts.outDir, FILE_NAMES[f])), readmePath],
+    files: [...files.map((f) => join(opts.outDir, FILE_NAMES[f])), ...own.paths, readmePath],
     truthPath,
     lines,
     bytes,
@@ -86,7 +105,7 @@ function planUsers(world: World): UserSpec[] {
   return outcomes.map((outcome, index) => {
     const rng = new Prng(mixSeed(opts.seed, index, 0x51a27));
     const variant: AnyVariant | null =
-      outcome === 'healthy' ? null : chooseVariant(outcome as PlantedCause, opts.client, opts.variants, rng);
+      outcome === 'healthy' ? null : chooseVariant(outcome as PlantedCause, opts, opts.variants, rng);
     return {
       index,
       name: `${prefix}${String(index + 1).padStart(width, '0')}`,

@@ -4,6 +4,19 @@
  * Message-bound lines carry the stock `log_prefix="{$mt $hdr(CSeq) $ci} "`; the script's xlog
  * texts are the ones listed in the generated README (kamailio.cfg excerpt).
  */
+import type { Agent, WsConnection } from './agent.js';
+import type { Prng } from './prng.js';
+import {
+  contactLine,
+  lbPeer,
+  pikeBlock,
+  REGISTRAR_FR_TIMER_MS,
+  type PeerAddress,
+  type SbcAnswer,
+  type SbcLog,
+  type SbcVerdict,
+} from './sbc.js';
+import { buildReply, kamailioToTag, type SipReply, type SipRequest } from './sip.js';
 import { syslogTime } from './timefmt.js';
 import { TOPOLOGY, type World } from './world.js';
 
@@ -18,13 +31,9 @@ export interface BoundMessage {
   type?: 1 | 2;
 }
 
-/** The LB-side address Kamailio sees ($si:$sp): the LB's IP and its ephemeral port. */
-export interface PeerAddress {
-  ip: string;
-  port: number;
-}
+export class KamailioLog implements SbcLog {
+  readonly product = 'kamailio';
 
-export class KamailioLog {
   constructor(private readonly world: World) {}
 
   line(t: number, pid: number, level: KamailioLevel, body: string): string {
@@ -182,5 +191,111 @@ export class KamailioLog {
         `${core}:1487]: tcp_read_req(): ERROR: tcp_read_req: error reading - c: ${connPtr} r: ${reqPtr} (-1)`,
       ),
     ];
+  }
+
+  // ---- the story steps (SbcLog) ------------------------------------------------------------
+
+  wsAccepted(): void {
+    // Kamailio logs nothing for a handshake it accepts
+  }
+
+  handshakeMissingSubprotocol(a: Agent, conn: WsConnection, t: number): void {
+    a.emit('sbc', t, [this.handshakeMissingHeaders(t, conn.sbcPid)]);
+  }
+
+  connectionCut(a: Agent, conn: WsConnection, t: number): void {
+    a.emit('sbc', t, this.tcpReadReset(t, conn.sbcPid, lbPeer(conn), a.pointer(), a.pointer()));
+  }
+
+  connectionClosed(a: Agent, conn: WsConnection, t: number): void {
+    a.emit('sbc', t, [this.webSocketClosed(t, conn.sbcPid, lbPeer(conn))]);
+  }
+
+  handle(a: Agent, conn: WsConnection, atSbc: number, request: SipRequest, verdict: SbcVerdict): SbcAnswer {
+    const pid = conn.sbcPid;
+    const peer = lbPeer(conn);
+    const bound: BoundMessage = { cseq: request.cseq, method: request.method, callId: a.sip.callId };
+    const lines = [this.requestReceived(atSbc, pid, bound, peer, a.sip.aor, a.sip.aor)];
+    let answeredAt = atSbc + a.sbcProcessing();
+    const toTag = kamailioToTag(a.rng);
+    let reply: SipReply;
+    const replyOf = (status: number, reason: string, extra: string[] = []) =>
+      buildReply(request, status, reason, { toTag, lbPort: conn.upstreamPort, extra });
+    const challenge = (): SipReply => {
+      const nonce = a.rng.base64(32);
+      return {
+        ...replyOf(401, 'Unauthorized', [
+          `WWW-Authenticate: Digest realm="${TOPOLOGY.domain}", nonce="${nonce}", qop="auth"`,
+        ]),
+        nonce,
+      };
+    };
+    switch (verdict) {
+      case 'pike-drop': {
+        const block = pikeBlock(a, atSbc);
+        if (block.started) {
+          lines.push(this.pikeBlocking(atSbc, pid, bound, TOPOLOGY.lbIp, block.node));
+          a.emit('sbc', block.until, [this.pikeUnblocking(block.until, block.node)]);
+        }
+        lines.push(this.pikeAlert(atSbc, pid, bound, peer, a.sip.aor));
+        a.emit('sbc', atSbc, lines);
+        return { answeredAt };
+      }
+      case 'ratelimit-503':
+        lines.push(this.ratelimitRefused(atSbc, pid, bound, peer, a.sip.aor));
+        reply = { ...replyOf(503, 'Limiting', ['Retry-After: 5']), retryAfterSec: 5 };
+        break;
+      case 'pipelimit-503':
+        lines.push(this.pipelimitDrop(atSbc, pid, bound));
+        reply = { ...replyOf(503, 'Service Unavailable', ['Retry-After: 5']), retryAfterSec: 5 };
+        break;
+      case 'challenge':
+        reply = challenge();
+        break;
+      case 'wrong-password':
+        lines.push(this.authFailed(atSbc, pid, bound, a.sip.user, peer, -2));
+        reply = challenge();
+        break;
+      case 'unknown-user':
+        lines.push(this.authFailed(atSbc, pid, bound, a.sip.user, peer, -3));
+        reply = replyOf(403, 'Forbidden - Invalid Credentials');
+        break;
+      case 'accept':
+        // relayed to the registrar; its 200 comes back through the SBC
+        answeredAt += a.rng.int(3, 25);
+        reply = replyOf(200, 'OK', contactLine(a, request.expires));
+        break;
+      case 'registrar-timeout':
+        answeredAt = atSbc + REGISTRAR_FR_TIMER_MS + a.rng.int(0, 5);
+        a.emit('sbc', answeredAt, [this.registrarTimedOut(answeredAt, bound)]);
+        reply = replyOf(504, 'Server Time-out');
+        break;
+      default:
+        throw new Error(`Kamailio cannot ${verdict}`);
+    }
+    if (a.rng.chance(0.03)) lines.push(this.routeLatency(atSbc, pid, bound, a.rng.int(1000, 2600)));
+    a.emit('sbc', atSbc, lines);
+    return { reply, answeredAt };
+  }
+
+  /** a SIP OPTIONS probe from the monitoring host, logged by the same request_route xlog */
+  noise(rng: Prng, t: number): string[] {
+    const pid = this.world.kamailio.main + rng.int(1, 3);
+    const probe = {
+      cseq: rng.int(1, 9),
+      method: 'OPTIONS',
+      callId: `${rng.int(100_000_000, 999_999_999)}@${TOPOLOGY.monitorIp}`,
+    };
+    const lines = [
+      this.script(
+        t,
+        pid,
+        'INFO',
+        probe,
+        `SIP request OPTIONS received from ${TOPOLOGY.monitorIp}:5060 via udp - from sip:monitor@${TOPOLOGY.monitorIp} to sip:${TOPOLOGY.sbcIp}`,
+      ),
+    ];
+    if (rng.chance(0.3)) lines.push(this.routeLatency(t, pid, probe, rng.int(1000, 4000)));
+    return lines;
   }
 }

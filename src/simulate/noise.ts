@@ -1,13 +1,14 @@
 /**
- * Unrelated lines each role really prints during a load test: Kamailio answering a monitoring
- * probe, nginx health checks and keep-alive chatter, HAProxy Prometheus scrapes, the harness's
- * progress reports. They carry no user of the test.
+ * Unrelated lines each role really prints during a load test: the SBC answering a monitoring
+ * probe, LB health checks and keep-alive chatter, Prometheus scrapes, the harness's progress
+ * reports (each product's own, see its `noise`). They carry no user of the test.
  */
+import type { ClientFlavor } from './client.js';
 import type { Edge } from './edge.js';
-import type { KamailioLog } from './kamailio.js';
 import type { Prng } from './prng.js';
+import type { SbcLog } from './sbc.js';
 import { isoTime } from './timefmt.js';
-import { TOPOLOGY, type Emission, type LogFile, type World } from './world.js';
+import type { Emission, LogFile, World } from './world.js';
 
 /** at most this many noise lines follow one real emission (the rest of the debt waits) */
 const MAX_NOISE_PER_EMISSION = 3;
@@ -22,7 +23,8 @@ export class NoiseSource {
   constructor(
     private readonly world: World,
     private readonly edge: Edge,
-    private readonly sbc: KamailioLog,
+    private readonly sbc: SbcLog,
+    private readonly client: ClientFlavor,
     private readonly rng: Prng,
     /** noise lines per real line */
     private readonly ratio: number,
@@ -46,35 +48,19 @@ export class NoiseSource {
   private linesFor(file: LogFile, t: number): Emission[] {
     switch (file) {
       case 'sbc':
-        return [{ t, file, lines: this.sbcProbe(t) }];
+        return [{ t, file, lines: this.sbc.noise(this.rng, t) }];
       case 'lb':
       case 'lbError':
         return this.edge.noise(this.rng, t, file);
       case 'client':
-        return [{ t, file, lines: this.harnessChatter(t) }];
+        return [
+          {
+            t,
+            file,
+            lines: this.client.noise ? this.client.noise(this.world, this.rng, t) : this.harnessChatter(t),
+          },
+        ];
     }
-  }
-
-  /** a SIP OPTIONS probe from the monitoring host, logged by the same request_route xlog */
-  private sbcProbe(t: number): string[] {
-    const rng = this.rng;
-    const pid = this.world.kamailio.main + rng.int(1, 3);
-    const probe = {
-      cseq: rng.int(1, 9),
-      method: 'OPTIONS',
-      callId: `${rng.int(100_000_000, 999_999_999)}@${TOPOLOGY.monitorIp}`,
-    };
-    const lines = [
-      this.sbc.script(
-        t,
-        pid,
-        'INFO',
-        probe,
-        `SIP request OPTIONS received from ${TOPOLOGY.monitorIp}:5060 via udp - from sip:monitor@${TOPOLOGY.monitorIp} to sip:${TOPOLOGY.sbcIp}`,
-      ),
-    ];
-    if (rng.chance(0.3)) lines.push(this.sbc.routeLatency(t, pid, probe, rng.int(1000, 4000)));
-    return lines;
   }
 
   private harnessChatter(t: number): string[] {

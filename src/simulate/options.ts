@@ -5,9 +5,22 @@ export type PlantedCause = Exclude<CauseId, 'unclassified'>;
 /** What a user's story really was, as written to truth.json. */
 export type TrueOutcome = 'healthy' | PlantedCause;
 
-/** The concrete story shapes behind each cause (the mechanism, not just the symptom). */
+/** Log formats each role can be written in (`--sbc`, `--lb`, `--client`). */
+export const SBC_PRODUCTS = ['kamailio', 'opensips', 'freeswitch', 'asterisk'] as const;
+export const LB_PRODUCTS = ['nginx', 'haproxy', 'alb', 'envoy', 'traefik'] as const;
+export const CLIENT_FORMATS = ['jssip', 'sipjs', 'har', 'json'] as const;
+export type SbcProduct = (typeof SBC_PRODUCTS)[number];
+export type LbProduct = (typeof LB_PRODUCTS)[number];
+export type ClientFormat = (typeof CLIENT_FORMATS)[number];
+
+/**
+ * The concrete story shapes behind each cause (the mechanism, not just the symptom). Not every
+ * product can produce every mechanism: `variantSupported` says which ones a mix can.
+ */
 export const CAUSE_VARIANTS = {
-  'sbc-throttling': ['ratelimit', 'pipelimit', 'pike'],
+  // ratelimit / pipelimit / pike: Kamailio (OpenSIPS: ratelimit and pike); session-limit /
+  // system-busy: FreeSWITCH's 503s; overload: Asterisk's task processor overload
+  'sbc-throttling': ['ratelimit', 'pipelimit', 'pike', 'session-limit', 'system-busy', 'overload'],
   'edge-rate-limit': ['limiter'],
   'idle-timeout': ['no-keepalive'],
   'client-misconfig': ['no-subprotocol', 'malformed-header', 'bad-path-storm', 'bad-path'],
@@ -30,9 +43,10 @@ export interface SimulateOptions {
   rampSec: number;
   /** share of users per cause; the rest are healthy */
   causes: Partial<Record<CauseId, number>>;
-  sbc: 'kamailio';
-  lb: 'nginx' | 'haproxy';
-  client: 'jssip' | 'sipjs';
+  sbc: SbcProduct;
+  lb: LbProduct;
+  /** jssip / sipjs / json: one harness log; har: one HAR file per user under har/ */
+  client: ClientFormat;
   seed: number;
   /** clock error of each role's log against true time */
   skewMs: { sbc: number; lb: number; client: number };
@@ -125,12 +139,13 @@ export function validateOptions(opts: SimulateOptions): void {
   if (!Number.isFinite(opts.seed)) throw new Error(`seed must be a finite number, got ${opts.seed}`);
   if (!(opts.start instanceof Date) || Number.isNaN(opts.start.getTime()))
     throw new Error('start must be a valid Date');
-  if (opts.sbc !== 'kamailio') throw new Error(`sbc must be 'kamailio', got '${String(opts.sbc)}'`);
-  if (opts.lb !== 'nginx' && opts.lb !== 'haproxy')
-    throw new Error(`lb must be 'nginx' or 'haproxy', got '${String(opts.lb)}'`);
-  if (opts.client !== 'jssip' && opts.client !== 'sipjs') {
-    throw new Error(`client must be 'jssip' or 'sipjs', got '${String(opts.client)}'`);
-  }
+  const oneOf = (value: string, allowed: readonly string[], name: string): void => {
+    if (!allowed.includes(value))
+      throw new Error(`${name} must be one of ${allowed.join(', ')}, got '${String(value)}'`);
+  };
+  oneOf(opts.sbc, SBC_PRODUCTS, 'sbc');
+  oneOf(opts.lb, LB_PRODUCTS, 'lb');
+  oneOf(opts.client, CLIENT_FORMATS, 'client');
   for (const role of ['sbc', 'lb', 'client'] as const) {
     if (!Number.isFinite(opts.skewMs[role])) throw new Error(`skewMs.${role} must be a finite number`);
   }
@@ -171,4 +186,47 @@ export function outcomeCounts(
   planted.forEach((c, i) => result.set(c, counts[i]));
   result.set('healthy', users - assigned);
   return result;
+}
+
+/** The three products of a scenario. */
+export interface Mix {
+  sbc: SbcProduct;
+  lb: LbProduct;
+  client: ClientFormat;
+}
+
+/** SBCs that answer an upgrade without `Sec-WebSocket-Protocol: sip` with a 400 (FreeSWITCH's ws.c says nothing of it). */
+const REJECTS_NO_SUBPROTOCOL: readonly SbcProduct[] = ['kamailio', 'opensips', 'asterisk'];
+/** SBCs that answer an upgrade for an unknown path with 404 (OpenSIPS and FreeSWITCH accept any path). */
+const REJECTS_UNKNOWN_PATH: readonly SbcProduct[] = ['kamailio', 'asterisk'];
+/** Edges that route by path, so that they answer an unknown path themselves (HAProxy forwards every path). */
+const ROUTES_BY_PATH: readonly LbProduct[] = ['nginx', 'alb', 'envoy', 'traefik'];
+/** Clients that can put headers on the handshake or drop the subprotocol (a `ws`-based JsSIP socket). */
+const SHAPES_HANDSHAKE: readonly ClientFormat[] = ['jssip', 'json'];
+const SBC_THROTTLING: Record<SbcProduct, readonly string[]> = {
+  kamailio: ['ratelimit', 'pipelimit', 'pike'],
+  opensips: ['ratelimit', 'pike'],
+  freeswitch: ['session-limit', 'system-busy'],
+  asterisk: ['overload'],
+};
+/** SBCs that proxy REGISTER to a registrar behind them (so that its timeout becomes their SIP 504). */
+const PROXIES_REGISTER: readonly SbcProduct[] = ['kamailio', 'opensips'];
+
+/** Whether the products of a mix can produce a variant, and leave its evidence in their logs. */
+export function variantSupported(variant: AnyVariant, mix: Mix): boolean {
+  if ((CAUSE_VARIANTS['sbc-throttling'] as readonly string[]).includes(variant))
+    return SBC_THROTTLING[mix.sbc].includes(variant);
+  switch (variant) {
+    case 'no-subprotocol':
+      return SHAPES_HANDSHAKE.includes(mix.client) && REJECTS_NO_SUBPROTOCOL.includes(mix.sbc);
+    case 'malformed-header':
+      return SHAPES_HANDSHAKE.includes(mix.client);
+    case 'bad-path':
+    case 'bad-path-storm':
+      return ROUTES_BY_PATH.includes(mix.lb) || REJECTS_UNKNOWN_PATH.includes(mix.sbc);
+    case 'sip-504':
+      return PROXIES_REGISTER.includes(mix.sbc);
+    default:
+      return true;
+  }
 }

@@ -143,14 +143,15 @@ export function kamailioToTag(rng: Prng): string {
 }
 
 /**
- * A reply as Kamailio (or the registrar behind it, relayed by Kamailio) puts it on the wire.
- * `extra` are header lines added by the script (WWW-Authenticate, Retry-After, Contact).
+ * A reply as the SBC (or the registrar behind it, relayed by the SBC) puts it on the wire.
+ * `extra` are header lines added by the script (WWW-Authenticate, Retry-After, Contact); `server`
+ * is the product's Server (or User-Agent) line, Kamailio's by default.
  */
 export function buildReply(
   request: SipRequest,
   status: number,
   reason: string,
-  params: { toTag: string; lbPort: number; extra?: string[] },
+  params: { toTag: string; lbPort: number; extra?: string[]; server?: string },
 ): SipReply {
   const copied: string[] = [];
   for (const header of request.headers) {
@@ -166,7 +167,7 @@ export function buildReply(
     `SIP/2.0 ${status} ${reason}`,
     ...copied,
     ...(params.extra ?? []),
-    `Server: ${TOPOLOGY.kamailioServer}`,
+    params.server ?? `Server: ${TOPOLOGY.kamailioServer}`,
     'Content-Length: 0',
   ];
   return { status, reason, text: lines.join('\r\n') + '\r\n\r\n' };
@@ -176,6 +177,11 @@ export function buildReply(
 export function frameBytes(payload: string): number {
   const length = Buffer.byteLength(payload);
   return length + (length <= 125 ? 2 : 4);
+}
+
+/** WebSocket frame size of a client→server text message (masked: 4 more bytes of masking key). */
+export function clientFrameBytes(payload: string): number {
+  return frameBytes(payload) + 4;
 }
 
 /** a Via branch as both libraries make it: `z9hG4bK` + floor(random × 10⁷) */

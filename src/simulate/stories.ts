@@ -6,33 +6,37 @@
  * Every story runs the same harness loop (connect → register → keep alive → refresh → stop) and the
  * cause only changes what the edge, the SBC or the client does at one step:
  *   healthy           101, REGISTER 401 → REGISTER+auth 200, keep-alives, refreshes, clean close
- *   sbc-throttling    101, REGISTER answered 503 (+Retry-After) by ratelimit/pipelimit, or silently
- *                     dropped by pike (Timer F); the harness retries, then gives up and the idle
- *                     tunnel is cut by the LB (1006, the classic symptom)
- *   edge-rate-limit   the LB's limiter refuses the upgrade (nginx 503 / HAProxy 429), no SIP at all
+ *   sbc-throttling    101, REGISTER answered 503 by the SBC's limiter (Kamailio ratelimit/pipelimit,
+ *                     OpenSIPS ratelimit, FreeSWITCH's session limit or busy queue, Asterisk's
+ *                     overloaded distributor), or silently dropped by pike (Timer F); the harness
+ *                     retries, then gives up and the idle tunnel is cut by the LB (1006, the classic symptom)
+ *   edge-rate-limit   the LB's limiter refuses the upgrade (nginx 503, HAProxy / Envoy / Traefik 429,
+ *                     the ALB's WAF 403), no SIP at all
  *   idle-timeout      registered but no keep-alives: the LB cuts the tunnel after the idle timeout
  *   client-misconfig  handshake without `sip` subprotocol (400), malformed header (local TypeError),
  *                     wrong path (404) with or without a no-backoff retry storm
- *   upstream-timeout  the LB gives up waiting for the 101 (504), or the SBC's registrar backend times
- *                     out and Kamailio answers REGISTER with SIP 504
+ *   upstream-timeout  the LB gives up waiting for the 101 (504), or the registrar behind a proxying SBC
+ *                     (Kamailio, OpenSIPS) times out and the SBC answers REGISTER with SIP 504
  *   auth-failure      the REGISTER with credentials is challenged again (401) or refused (403)
+ * What each product logs of a step is in its own file (sbc.ts, edge.ts, client.ts list them).
  */
 import type { Agent, WsConnection } from './agent.js';
 import type { RegistrationFailure } from './client.js';
-import type { BoundMessage, PeerAddress } from './kamailio.js';
 import {
   CAUSE_VARIANTS,
+  variantSupported,
   type AnyVariant,
+  type Mix,
   type PlantedCause,
   type TrueOutcome,
   type VariantWeights,
 } from './options.js';
 import type { Prng } from './prng.js';
+import { TIMER_F_MS, type SbcVerdict } from './sbc.js';
 import {
   buildRegister,
-  buildReply,
+  clientFrameBytes,
   frameBytes,
-  kamailioToTag,
   newBranch,
   type SipReply,
   type SipRequest,
@@ -43,17 +47,6 @@ export type Story = Generator<number, void, void>;
 
 /** How the upgrade request of one connection attempt ends. */
 type Handshake = 'ok' | 'edge-limit' | 'edge-timeout' | 'sbc-400' | 'not-found' | 'local-header-error';
-
-/** What the SBC does with one REGISTER. */
-type SbcVerdict =
-  | 'challenge'
-  | 'accept'
-  | 'ratelimit-503'
-  | 'pipelimit-503'
-  | 'pike-drop'
-  | 'registrar-timeout'
-  | 'wrong-password'
-  | 'unknown-user';
 
 interface RegisterVerdicts {
   /** REGISTER without credentials */
@@ -72,10 +65,6 @@ interface Plan {
 }
 
 const NORMAL: RegisterVerdicts = { first: 'challenge', auth: 'accept' };
-/** JsSIP / SIP.js non-INVITE transaction timeout over a reliable transport: 64 × T1 */
-const TIMER_F_MS = 32_000;
-/** tm `fr_timer` the SBC sets before relaying REGISTER to the registrar (t_set_fr(10000)) */
-const REGISTRAR_FR_TIMER_MS = 10_000;
 /** the harness's wait before a retry when the reply has no Retry-After */
 const HARNESS_RETRY_MS = 5_000;
 /** the harness restarts a UA that never got a socket after this long */
@@ -86,7 +75,14 @@ const HEALTHY_HEADER_SHARE = 0.2;
 export const DEFAULT_VARIANT_WEIGHTS: {
   [C in PlantedCause]: Record<(typeof CAUSE_VARIANTS)[C][number], number>;
 } = {
-  'sbc-throttling': { ratelimit: 0.45, pipelimit: 0.25, pike: 0.3 },
+  'sbc-throttling': {
+    ratelimit: 0.45,
+    pipelimit: 0.25,
+    pike: 0.3,
+    'session-limit': 0.6,
+    'system-busy': 0.4,
+    overload: 1,
+  },
   'edge-rate-limit': { limiter: 1 },
   'idle-timeout': { 'no-keepalive': 1 },
   'client-misconfig': {
@@ -99,13 +95,10 @@ export const DEFAULT_VARIANT_WEIGHTS: {
   'auth-failure': { 'wrong-password': 0.6, forbidden: 0.4 },
 };
 
-/** variants that need a handshake header or a socket option SIP.js does not offer */
-const JSSIP_ONLY: readonly AnyVariant[] = ['no-subprotocol', 'malformed-header'];
-
-/** The variant of one user's cause: the override weights if any, else the defaults, minus what the client cannot do. */
+/** The variant of one user's cause: the override weights if any, else the defaults, minus what the mix cannot do. */
 export function chooseVariant(
   cause: PlantedCause,
-  library: 'jssip' | 'sipjs',
+  mix: Mix,
   overrides: VariantWeights | undefined,
   rng: Prng,
 ): AnyVariant {
@@ -117,13 +110,24 @@ export function chooseVariant(
         `variants.${cause}: unknown variant "${name}" (known: ${CAUSE_VARIANTS[cause].join(', ')})`,
       );
     }
-    if (library === 'sipjs' && JSSIP_ONLY.includes(name)) delete weights[name];
+    if (!variantSupported(name, mix)) delete weights[name];
   }
   if (!Object.values(weights).some((w) => (w ?? 0) > 0)) {
-    throw new Error(`variants.${cause}: no variant left that a ${library} client can produce`);
+    throw new Error(
+      `variants.${cause}: no variant left that this mix can produce (sbc ${mix.sbc}, lb ${mix.lb}, client ${mix.client})`,
+    );
   }
   return rng.weighted(weights);
 }
+
+/** The SBC's refusal behind each throttling variant (pike drops in silence instead). */
+const THROTTLE_VERDICTS: Record<string, SbcVerdict> = {
+  ratelimit: 'ratelimit-503',
+  pipelimit: 'pipelimit-503',
+  'session-limit': 'session-limit-503',
+  'system-busy': 'system-busy-503',
+  overload: 'overload-503',
+};
 
 /** Sets the user's harness profile and returns the plan of its story. */
 function planFor(a: Agent): Plan {
@@ -158,7 +162,7 @@ function planFor(a: Agent): Plan {
             connection === 1 || !throughOnLaterConnections ? { first: 'pike-drop', auth: 'accept' } : NORMAL,
         };
       }
-      const refusal: SbcVerdict = a.variant === 'pipelimit' ? 'pipelimit-503' : 'ratelimit-503';
+      const refusal = THROTTLE_VERDICTS[a.variant as string] ?? 'ratelimit-503';
       const failures = new Map<number, number>();
       const onAuthenticated = rng.chance(0.3);
       return {
@@ -244,19 +248,26 @@ export function* userStory(a: Agent): Story {
     const conn = a.newConnection(accepted, attempt);
     if (handshake !== 'ok') {
       t = yield* failHandshake(a, conn, handshake);
+      conn.closed = true;
       world.stats.handshakeFailures++;
       t += a.client.scheduleReconnect(a, t);
       continue;
     }
     const session = yield* tunnel(a, plan, conn);
-    if (session.stopped) return;
+    conn.closed = true;
+    if (session.stopped) {
+      a.client.finished(a, session.t);
+      return;
+    }
     t = session.t + a.client.scheduleReconnect(a, session.t);
   }
   if (t < a.stopMs && attempt >= plan.maxConnections) {
     a.client.note(a, t, `giving up after ${attempt} connection attempts`);
   }
   // the harness stops every UA at the end of the test, connected or not
-  a.client.stopping(a, yield* wait(a, a.stopMs));
+  const stoppedAt = yield* wait(a, a.stopMs);
+  a.client.stopping(a, stoppedAt);
+  a.client.finished(a, stoppedAt);
 }
 
 /** Continues at `t`, or now if `t` has already passed (a transaction may run past the stop). */
@@ -282,7 +293,7 @@ function* failHandshake(
       break;
     case 'sbc-400': {
       const atSbc = conn.acceptedAt + a.upstreamHop();
-      a.emit('sbc', atSbc, [a.sbc.handshakeMissingHeaders(atSbc, conn.sbcPid)]);
+      a.sbc.handshakeMissingSubprotocol(a, conn, atSbc);
       answered = atSbc + a.sbcProcessing() + a.upstreamHop();
       status = 400;
       edge.relayUpstreamAnswer(a, conn, answered, 400);
@@ -322,6 +333,7 @@ function* tunnel(a: Agent, plan: Plan, conn: WsConnection): Generator<number, Tu
   const world = a.world;
   const atSbc = conn.acceptedAt + a.upstreamHop();
   const opened = atSbc + a.sbcProcessing() + a.upstreamHop() + a.clientHop();
+  a.sbc.wsAccepted(a, conn, atSbc);
   conn.openedAt = opened;
   conn.lastActivity = opened;
   a.client.opened(a, opened);
@@ -374,9 +386,8 @@ function* tunnel(a: Agent, plan: Plan, conn: WsConnection): Generator<number, Tu
     const now = yield* wait(a, next);
     if (next === idleCut) {
       a.edge.tunnelClosed(a, conn, now, 'idle-timeout');
-      const peer = sbcPeer(conn);
       const atSbcCut = now + a.upstreamHop();
-      a.emit('sbc', atSbcCut, a.sbc.tcpReadReset(atSbcCut, conn.sbcPid, peer, a.pointer(), a.pointer()));
+      a.sbc.connectionCut(a, conn, atSbcCut);
       const seen = now + a.clientHop();
       a.client.connectionLost(a, seen);
       world.stats.wsOpen--;
@@ -414,17 +425,14 @@ function* stop(a: Agent, conn: WsConnection, registered: boolean, at: number): G
   yield atLb;
   a.edge.tunnelClosed(a, conn, atLb, 'client');
   const atSbc = atLb + a.upstreamHop();
-  a.emit('sbc', atSbc, [a.sbc.webSocketClosed(atSbc, conn.sbcPid, sbcPeer(conn))]);
+  a.sbc.connectionClosed(a, conn, atSbc);
   a.world.stats.wsOpen--;
-}
-
-function sbcPeer(conn: WsConnection): PeerAddress {
-  return { ip: TOPOLOGY.lbIp, port: conn.upstreamPort };
 }
 
 /** CRLF keep-alive: the client writes "\r\n\r\n", Kamailio answers "\r\n" (nothing logged server side). */
 function keepAlive(a: Agent, conn: WsConnection, t: number): number {
   a.client.keepAliveSent(a, t);
+  conn.bytesFromClient += clientFrameBytes('\r\n\r\n');
   const answered = t + 2 * a.clientHop() + 2 * a.upstreamHop();
   conn.bytesToClient += frameBytes('\r\n');
   conn.lastActivity = answered;
@@ -449,7 +457,7 @@ function registerTransaction(
   const id = a.sip;
   const fromTag = id.library === 'sipjs' ? id.registererTag : a.rng.token(10);
   const first = buildRegister(id, { cseq: ++id.cseq, branch: newBranch(a.rng), fromTag, expires });
-  const challenge = sipRoundTrip(a, conn, t, first, verdicts.first, expires);
+  const challenge = sipRoundTrip(a, conn, t, first, verdicts.first);
   if (challenge.reply === undefined) return { t: challenge.t, failure: {} };
   if (challenge.reply.status !== 401) return { t: challenge.t, failure: failureOf(challenge.reply) };
   const authorized = buildRegister(id, {
@@ -459,7 +467,7 @@ function registerTransaction(
     expires,
     credentials: { nonce: challenge.reply.nonce ?? '', response: a.rng.hex(32), cnonce: a.rng.token(12) },
   });
-  const final = sipRoundTrip(a, conn, challenge.t + a.rng.int(1, 3), authorized, verdicts.auth, expires);
+  const final = sipRoundTrip(a, conn, challenge.t + a.rng.int(1, 3), authorized, verdicts.auth);
   if (final.reply === undefined) return { t: final.t, failure: {} };
   if (final.reply.status === 200) return { t: final.t };
   return { t: final.t, failure: failureOf(final.reply) };
@@ -470,7 +478,7 @@ function failureOf(reply: SipReply): RegistrationFailure {
 }
 
 /**
- * The client sends one request; Kamailio logs what its script logs and answers (or not).
+ * The client sends one request; the SBC logs what it logs and answers (or not).
  * Returns the time the client saw the answer, or the Timer F time when nothing came back.
  */
 function sipRoundTrip(
@@ -479,80 +487,17 @@ function sipRoundTrip(
   sentAt: number,
   request: SipRequest,
   verdict: SbcVerdict,
-  expires: number,
 ): { t: number; reply?: SipReply } {
-  const sbc = a.sbc;
-  const pid = conn.sbcPid;
-  const peer = sbcPeer(conn);
-  const bound: BoundMessage = { cseq: request.cseq, method: request.method, callId: a.sip.callId };
   a.client.sent(a, sentAt, request.text);
   conn.lastActivity = Math.max(conn.lastActivity, sentAt);
+  conn.bytesFromClient += clientFrameBytes(request.text);
   const atSbc = sentAt + a.clientHop() + a.upstreamHop();
-  const lines = [sbc.requestReceived(atSbc, pid, bound, peer, a.sip.aor, a.sip.aor)];
-  let answeredAt = atSbc + a.sbcProcessing();
-  const toTag = kamailioToTag(a.rng);
-  let reply: SipReply;
-  const replyOf = (status: number, reason: string, extra: string[] = []) =>
-    buildReply(request, status, reason, { toTag, lbPort: conn.upstreamPort, extra });
-  const challenge = (): SipReply => {
-    const nonce = a.rng.base64(32);
-    return {
-      ...replyOf(401, 'Unauthorized', [
-        `WWW-Authenticate: Digest realm="${TOPOLOGY.domain}", nonce="${nonce}", qop="auth"`,
-      ]),
-      nonce,
-    };
-  };
-  switch (verdict) {
-    case 'pike-drop': {
-      const world = a.world;
-      if (atSbc >= world.pike.until) {
-        world.pike = { until: atSbc + a.rng.int(8_000, 20_000), node: a.pointer() };
-        lines.push(sbc.pikeBlocking(atSbc, pid, bound, TOPOLOGY.lbIp, world.pike.node));
-        a.emit('sbc', world.pike.until, [sbc.pikeUnblocking(world.pike.until, world.pike.node)]);
-      }
-      lines.push(sbc.pikeAlert(atSbc, pid, bound, peer, a.sip.aor));
-      a.emit('sbc', atSbc, lines);
-      const timedOut = sentAt + TIMER_F_MS;
-      a.client.transactionTimedOut(a, timedOut, request.branch);
-      return { t: timedOut };
-    }
-    case 'ratelimit-503':
-      lines.push(sbc.ratelimitRefused(atSbc, pid, bound, peer, a.sip.aor));
-      reply = { ...replyOf(503, 'Limiting', ['Retry-After: 5']), retryAfterSec: 5 };
-      break;
-    case 'pipelimit-503':
-      lines.push(sbc.pipelimitDrop(atSbc, pid, bound));
-      reply = { ...replyOf(503, 'Service Unavailable', ['Retry-After: 5']), retryAfterSec: 5 };
-      break;
-    case 'challenge':
-      reply = challenge();
-      break;
-    case 'wrong-password':
-      lines.push(sbc.authFailed(atSbc, pid, bound, a.sip.user, peer, -2));
-      reply = challenge();
-      break;
-    case 'unknown-user':
-      lines.push(sbc.authFailed(atSbc, pid, bound, a.sip.user, peer, -3));
-      reply = replyOf(403, 'Forbidden - Invalid Credentials');
-      break;
-    case 'accept': {
-      // relayed to the registrar; its 200 comes back through the SBC
-      answeredAt += a.rng.int(3, 25);
-      const contact =
-        `Contact: <sip:${a.sip.contactUser}@${a.sip.viaHost};transport=ws>;expires=${expires};+sip.ice;reg-id=1;` +
-        `+sip.instance="<urn:uuid:${a.sip.instanceId}>"`;
-      reply = replyOf(200, 'OK', expires > 0 ? [contact] : []);
-      break;
-    }
-    case 'registrar-timeout':
-      answeredAt = atSbc + REGISTRAR_FR_TIMER_MS + a.rng.int(0, 5);
-      a.emit('sbc', answeredAt, [sbc.registrarTimedOut(answeredAt, bound)]);
-      reply = replyOf(504, 'Server Time-out');
-      break;
+  const { reply, answeredAt } = a.sbc.handle(a, conn, atSbc, request, verdict);
+  if (reply === undefined) {
+    const timedOut = sentAt + TIMER_F_MS;
+    a.client.transactionTimedOut(a, timedOut, request.branch);
+    return { t: timedOut };
   }
-  if (a.rng.chance(0.03)) lines.push(sbc.routeLatency(atSbc, pid, bound, a.rng.int(1000, 2600)));
-  a.emit('sbc', atSbc, lines);
   const seen = answeredAt + a.upstreamHop() + a.clientHop();
   conn.bytesToClient += frameBytes(reply.text);
   conn.lastActivity = seen;

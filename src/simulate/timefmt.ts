@@ -50,3 +50,35 @@ export function jsDateString(ms: number): string {
     `${clock(d)} GMT+0000 (Coordinated Universal Time)`
   );
 }
+
+/** `2025-11-24 10:00:01` plus a fraction of `digits` digits (FreeSWITCH µs, Asterisk `%3q` ms) */
+export function dateTimeFraction(ms: number, digits: 3 | 6, extraMicros = 0): string {
+  const d = new Date(ms);
+  const date = `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())} ${clock(d)}`;
+  return `${date}.${fraction(d, digits, extraMicros)}`;
+}
+
+/** `10:00:01.123456`: the time of day with microseconds (sofia-sip's trace stamp) */
+export function timeOfDayMicros(ms: number, extraMicros = 0): string {
+  const d = new Date(ms);
+  return `${clock(d)}.${fraction(d, 6, extraMicros)}`;
+}
+
+function fraction(d: Date, digits: 3 | 6, extraMicros: number): string {
+  const milli = pad3(d.getUTCMilliseconds());
+  return digits === 3 ? milli : `${milli}${pad3(Math.max(0, Math.min(999, Math.round(extraMicros))))}`;
+}
+
+/** ISO 8601 with microseconds, as the AWS ALB writes `time` and `request_creation_time` */
+export function isoMicros(ms: number, extraMicros = 0): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, -1)}${pad3(Math.max(0, Math.min(999, Math.round(extraMicros))))}Z`;
+}
+
+/** Go's RFC 3339 with nanoseconds (Traefik's StartUTC), trailing zeros dropped as Go does */
+export function goRfc3339Nano(ms: number, extraNanos = 0): string {
+  const iso = new Date(ms).toISOString();
+  const nanos = `${pad3(new Date(ms).getUTCMilliseconds())}${String(Math.max(0, Math.min(999_999, Math.round(extraNanos)))).padStart(6, '0')}`;
+  const trimmed = nanos.replace(/0+$/, '');
+  return `${iso.slice(0, 19)}${trimmed === '' ? '' : `.${trimmed}`}Z`;
+}

@@ -3,6 +3,7 @@
  * (nginx's connection serial, HAProxy's connection counts), and the per-role clock skew.
  * Stories run in true-time order (see engine.ts), so counters advance as they would in reality.
  */
+import type { WsConnection } from './agent.js';
 import type { SimulateOptions } from './options.js';
 import { mixSeed, Prng } from './prng.js';
 
@@ -14,6 +15,8 @@ export interface Emission {
   /** true time, epoch ms (the file's skew is applied when the lines are rendered) */
   t: number;
   file: LogFile;
+  /** a file of one user's own (a HAR), relative to the output directory, instead of the role's file */
+  path?: string;
   lines: string[];
 }
 
@@ -33,6 +36,13 @@ export const TOPOLOGY = {
   monitorIp: '10.0.0.9',
   loadgenNet: '198.51.100.',
   kamailioServer: 'kamailio (5.6.3 (x86_64/linux))',
+  opensipsServer: 'OpenSIPS (3.4.9 (x86_64/linux))',
+  freeswitchAgent: 'FreeSWITCH-mod_sofia/1.10.12-release~64bit',
+  asteriskServer: 'Asterisk PBX 20.11.0',
+  /** the public address of wsHost (the LB's listener) as a browser records it */
+  publicIp: '192.0.2.10',
+  /** the softphone web page the browser harness opens (served elsewhere, not through the LB) */
+  webOrigin: 'https://phone.example.com',
 } as const;
 
 /** Users per load-generator host before the harness adds another one. */
@@ -71,7 +81,18 @@ export class World {
   lbOpen = 0;
   /** pike's red node for the LB address: requests are dropped until `until` */
   pike: { until: number; node: string } = { until: -Infinity, node: '' };
+  /** Asterisk's distributor task processor is over its high water mark until `until` */
+  overload: { until: number; warned: number } = { until: -Infinity, warned: 0 };
+  /** process ids of the other products (OpenSIPS, Asterisk threads, the Traefik request counter) */
+  readonly opensips: { main: number; timer: number; workers: number[] };
+  readonly asteriskLwps: number[];
+  traefikRequests: number;
   private connectionSerial: number;
+  /** the connection holding each ephemeral port: the load generator's (to the LB) and the LB's (to the SBC) */
+  private readonly ports = {
+    client: new Map<number, WsConnection>(),
+    upstream: new Map<number, WsConnection>(),
+  };
 
   constructor(opts: SimulateOptions) {
     this.opts = opts;
@@ -94,11 +115,36 @@ export class World {
     this.haproxyPid = rng.int(700, 30000);
     this.harnessPid = rng.int(1000, 60000);
     this.connectionSerial = rng.int(1000, 90000);
+    // drawn from their own stream, so that adding products never changes the scenes above
+    const more = new Prng(mixSeed(opts.seed, 0x57a6f));
+    const opensipsBase = more.int(1500, 30000);
+    this.opensips = {
+      main: opensipsBase,
+      timer: opensipsBase + 3,
+      workers: Array.from({ length: 8 }, (_, i) => opensipsBase + 9 + i),
+    };
+    const lwpBase = more.int(2000, 30000);
+    this.asteriskLwps = Array.from({ length: 6 }, (_, i) => lwpBase + 17 * i);
+    this.traefikRequests = more.int(1000, 200000);
   }
 
   /** nginx `$connection` / the `*N` of its error log: one counter shared by all workers */
   nextConnectionSerial(): number {
     return ++this.connectionSerial;
+  }
+
+  /** An ephemeral port no open connection of that side holds (a kernel never hands out one in use). */
+  freePort(side: 'client' | 'upstream', rng: Prng): number {
+    for (;;) {
+      const port = rng.ephemeralPort();
+      const holder = this.ports[side].get(port);
+      if (holder === undefined || holder.closed) return port;
+    }
+  }
+
+  claimPorts(conn: WsConnection): void {
+    this.ports.client.set(conn.clientPort, conn);
+    this.ports.upstream.set(conn.upstreamPort, conn);
   }
 
   skewOf(file: LogFile): number {
