@@ -52,6 +52,8 @@ export function isTeardown(closeTs: number, events: readonly LogEvent[], endTs: 
 }
 
 const ABNORMAL_FLAGS = /^[cs]D|^SD|^CD/;
+/** HAProxy's 2–4 letter termination state, Envoy's response flags ("-", "DC", "UT,URX"). */
+const TERMINATION_STATE = /^(?:-|[-A-Za-z]{2,4}|[A-Z]{2,4}(?:,[A-Z]{2,4}){0,8})$/;
 
 /** A close frame the peer meant: 1000 normal, 1001 going away (or the library says it was clean). */
 export function isCleanClose(e: LogEvent): boolean {
@@ -90,7 +92,9 @@ export function tunnelsOf(events: readonly LogEvent[]): Tunnel[] {
         start,
         end: e.ts,
         idleGap: gapOf(start, e.ts),
-        abnormal: idleFlag || ABNORMAL_FLAGS.test(flags) || flags === '',
+        // only termination states (HAProxy "cD--", Envoy "DC") tell how a tunnel ended; without
+        // them (none, or descriptive text such as ALB actions) the close may have been a cut
+        abnormal: idleFlag || ABNORMAL_FLAGS.test(flags) || !TERMINATION_STATE.test(flags),
         idleFlag,
         source: e,
       });

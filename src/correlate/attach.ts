@@ -56,8 +56,20 @@ function handshakeTime(e: LogEvent): number {
 interface Slot {
   ts: number;
   status?: number;
+  /** the client saw this handshake fail (a status ≥ 400, or a failure without one) */
+  failed: boolean;
   session: Session;
   used: boolean;
+}
+
+/**
+ * A server line saying a handshake failed without a status (OpenSIPS "cannot complete WebSocket
+ * handshake", Kamailio "required headers not present") is a refusal too: it may only join a
+ * client whose handshake failed, never a neighbour that connected at the same second.
+ */
+function isRefusal(e: LogEvent): boolean {
+  if (REFUSALS.has(e.signal ?? '')) return true;
+  return e.role !== 'client' && (e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol');
 }
 
 function statusOf(e: LogEvent): number | undefined {
@@ -76,7 +88,10 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
       if (e.role !== 'client' || Number.isNaN(e.ts)) continue;
       const m =
         momentOf(e) ?? (e.signal === 'ws-connecting' || e.signal === 'ws-open' ? 'handshake' : undefined);
-      if (m) slots[m].push({ ts: e.ts, status: statusOf(e), session: s, used: false });
+      if (!m) continue;
+      const status = statusOf(e);
+      const failed = (status ?? 0) >= 400 || e.signal === 'ws-handshake-failed';
+      slots[m].push({ ts: e.ts, status, failed, session: s, used: false });
     }
   }
   slots.handshake.sort((a, b) => a.ts - b.ts);
@@ -104,7 +119,7 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
       if (slot.used) continue;
       if (
         status === 'refusal'
-          ? (slot.status ?? 0) < 400
+          ? !slot.failed
           : status !== undefined
             ? slot.status !== status
             : slot.status !== undefined
@@ -125,7 +140,7 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
       const slot = find(
         m,
         m === 'handshake' ? handshakeTime(e) : e.ts,
-        statusOf(e) ?? (REFUSALS.has(e.signal ?? '') ? 'refusal' : undefined),
+        statusOf(e) ?? (isRefusal(e) ? 'refusal' : undefined),
         tunnelFits(e),
       );
       if (slot) {

@@ -196,8 +196,14 @@ function readLine(line: string): AlbLine | undefined {
 }
 
 /** `actions_executed` names the WAF (not `waf-failed`, where the WAF failed open and forwarded). */
+/**
+ * With AWS WAF attached every request lists `waf` first ("waf,forward", "waf,fixed-response"); the
+ * WAF itself answered only when `waf` is the last action taken.
+ */
 function wafActed(actions: string | undefined): boolean {
-  return actions !== undefined && actions.split(',').some((a) => a.trim() === 'waf');
+  if (actions === undefined) return false;
+  const list = actions.split(',').map((a) => a.trim());
+  return list[list.length - 1] === 'waf';
 }
 
 /** Desync-mitigation classes that block (Severe) or close the connection after routing (Ambiguous). */

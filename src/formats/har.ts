@@ -714,6 +714,7 @@ export function entryEvents(done: DoneEntry, ctx: ParseContext): LogEvent[] {
   }
 
   events.push(...sipEvents);
+  events.push(...unanswered(sipEvents, frames, base));
 
   // error frames other than the one that explained the failed handshake
   const consumed = opened ? undefined : errors[0];
@@ -730,6 +731,41 @@ export function entryEvents(done: DoneEntry, ctx: ParseContext): LogEvent[] {
     events.push(e);
   }
   return events;
+}
+
+/** SIP's transaction timeout (Timer F = 64 × T1): a request still unanswered after it has failed. */
+const TIMER_F_MS = 32_000;
+
+/**
+ * A request the page sent that got no answer while the socket stayed open for Timer F: the HAR
+ * records frames, not the library's own 408, so the silence itself is the transaction timeout
+ * (an SBC's flood guard drops without answering).
+ */
+function unanswered(
+  sipEvents: readonly LogEvent[],
+  frames: readonly WsFrame[],
+  base: (ts: number, lineNo: number, raw: string) => LogEvent,
+): LogEvent[] {
+  let lastFrame = -Infinity;
+  for (const f of frames) if (!Number.isNaN(f.ts) && f.ts > lastFrame) lastFrame = f.ts;
+  const answered = new Set<string>();
+  for (const e of sipEvents)
+    if (e.kind === 'sip-response' && e.sip?.status !== undefined && e.sip.status >= 100)
+      answered.add(`${e.keys.callId}|${e.sip.cseq}|${e.sip.method}`);
+  const out: LogEvent[] = [];
+  for (const e of sipEvents) {
+    const sip = e.sip;
+    if (e.kind !== 'sip-request' || sip?.direction !== 'sent' || sip.method === 'ACK' || !e.keys.callId)
+      continue;
+    if (answered.has(`${e.keys.callId}|${sip.cseq}|${sip.method}`) || lastFrame - e.ts < TIMER_F_MS) continue;
+    const t = base(e.ts + TIMER_F_MS, e.line, `${e.raw} → no answer within ${TIMER_F_MS / 1000} s`);
+    t.kind = 'timeout';
+    t.signal = 'transaction-timeout';
+    t.keys = { ...e.keys };
+    t.text = `no answer to ${sip.method} (CSeq ${sip.cseq ?? '?'}) within ${TIMER_F_MS / 1000} s while the socket stayed open`;
+    out.push(t);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

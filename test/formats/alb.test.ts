@@ -145,6 +145,15 @@ describe('alb: refusals and failures', () => {
     expect(e.http?.durationMs).toBe(2);
   });
 
+  it('with WAF attached, "waf,forward" on the ALB\'s own 504 is the timeout, not a WAF block', () => {
+    // the WAF block line above with the WAF's verdict "forward" and the ALB's 504 for a silent target
+    const e = one(
+      'https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 10.0.0.140:44244 10.0.0.5:8080 0.000 -1 -1 504 - 218 786 "GET https://10.0.0.30:443/ws?user=agent-043 HTTP/1.1" "-" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-58337364-23a8c76965a2ef7629b185e4" "-" "-" 1 2018-07-02T22:23:00.185000Z "waf,forward" "-" "-" "10.0.0.5:8080" "-" "-" "-"',
+    );
+    expect(e.signal).not.toBe('edge-rate-limit');
+    expect(e.http?.status).toBe(504);
+  });
+
   it('desync classification Severe/BadHeader, 400 from the ALB → bad-header', () => {
     // derived from AWS_WSS (§1.7: Severe → 400, no target)
     const e = one(

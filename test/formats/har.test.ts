@@ -361,3 +361,42 @@ describe('har: Chrome and Playwright HARs', () => {
     expect(parse(['not json at all']).outcomes).toEqual(['unparsed']);
   });
 });
+
+describe('har: a request the page sent and never got an answer to', () => {
+  /** One WebSocket entry whose REGISTER went unanswered; keep-alives follow for `quietSec`. */
+  function silentHar(quietSec: number): string {
+    const base = 1705312200;
+    const frames: unknown[] = [{ type: 'send', time: base + 0.1, opcode: 1, data: register(1) }];
+    for (let s = 10; s <= quietSec; s += 10)
+      frames.push({ type: 'send', time: base + s, opcode: 1, data: '\r\n\r\n' });
+    return JSON.stringify({
+      log: {
+        version: '1.2',
+        creator: { name: 'WebInspector', version: '537.36' },
+        entries: [
+          {
+            _resourceType: 'websocket',
+            startedDateTime: '2024-01-15T09:50:00.000Z',
+            time: 40,
+            request: { method: 'GET', url: 'wss://sbc.example.com/ws?user=agent-042', headers: [] },
+            response: { status: 101, statusText: 'Switching Protocols', headers: [] },
+            _webSocketMessages: frames,
+          },
+        ],
+      },
+    });
+  }
+
+  it('is a transaction timeout once the socket stayed open for Timer F (an SBC flood guard drops silently)', () => {
+    const { events } = parse([silentHar(40)]);
+    const timeouts = events.filter((e) => e.signal === 'transaction-timeout');
+    expect(timeouts).toHaveLength(1);
+    expect(timeouts[0].keys).toMatchObject({ user: 'agent-042', callId: CALL_ID });
+    expect(timeouts[0].ts).toBe(Math.round((1705312200.1 + 32) * 1000));
+  });
+
+  it('is nothing yet when the socket closed sooner', () => {
+    const { events } = parse([silentHar(20)]);
+    expect(events.some((e) => e.signal === 'transaction-timeout')).toBe(false);
+  });
+});
