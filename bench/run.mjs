@@ -87,9 +87,12 @@ const ALL_CAUSES = {
 };
 const PLANTED = Object.keys(ALL_CAUSES);
 const MIXES = [
-  { name: 'nginx+jssip', lb: 'nginx', client: 'jssip' },
-  { name: 'haproxy+sipjs', lb: 'haproxy', client: 'sipjs' },
-  { name: 'nginx+sipjs', lb: 'nginx', client: 'sipjs' },
+  { name: 'nginx+jssip', sbc: 'kamailio', lb: 'nginx', client: 'jssip' },
+  { name: 'haproxy+sipjs', sbc: 'kamailio', lb: 'haproxy', client: 'sipjs' },
+  { name: 'nginx+sipjs', sbc: 'kamailio', lb: 'nginx', client: 'sipjs' },
+  { name: 'opensips+envoy+har', sbc: 'opensips', lb: 'envoy', client: 'har' },
+  { name: 'freeswitch+alb+json', sbc: 'freeswitch', lb: 'alb', client: 'json' },
+  { name: 'asterisk+traefik+sipjs', sbc: 'asterisk', lb: 'traefik', client: 'sipjs' },
 ];
 const SEEDS = [1, 2, 3];
 /** clock error of each role vs true time, per seed (ms); the reference is the SBC log */
@@ -114,13 +117,14 @@ function accuracyScenarios() {
   for (const mix of MIXES) {
     for (const seed of SEEDS) {
       list.push({
-        name: `acc-${mix.name.replace('+', '-')}-s${seed}`,
+        name: `acc-${mix.name.replaceAll('+', '-')}-s${seed}`,
         mix: mix.name,
         params: {
           users: SIZES.accuracy.users,
           durationSec: SIZES.accuracy.durationSec,
           rampSec: SIZES.accuracy.rampSec,
           causes: ALL_CAUSES,
+          sbc: mix.sbc,
           lb: mix.lb,
           client: mix.client,
           seed,
@@ -205,11 +209,19 @@ function distHash() {
   return h.digest('hex').slice(0, 16);
 }
 
-function logFiles(dir, lb) {
-  // the SBC log first: it is the clock reference
-  return ['sbc.log', 'lb.log', ...(lb === 'nginx' ? ['lb-error.log'] : []), 'client.log'].map((f) =>
+function logFiles(dir, params) {
+  // the SBC log first: it is the clock reference; HAR clients are a directory of per-user files
+  const client = params.client === 'har' ? 'har' : 'client.log';
+  return ['sbc.log', 'lb.log', ...(params.lb === 'nginx' ? ['lb-error.log'] : []), client].map((f) =>
     join(dir, f),
   );
+}
+
+/** Bytes of a log file, or of every file in a directory of logs. */
+function sizeOf(path) {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.size;
+  return readdirSync(path).reduce((n, f) => n + sizeOf(join(path, f)), 0);
 }
 
 function gitInfo() {
@@ -372,12 +384,12 @@ async function ensureScenario(scn, simHash) {
   const dir = join(OPTS.out, scn.name);
   const manifestPath = join(dir, 'manifest.json');
   const key = { params: scn.params, simulator: simHash };
-  const files = logFiles(dir, scn.params.lb);
+  const files = logFiles(dir, scn.params);
   if (existsSync(manifestPath)) {
     try {
       const m = JSON.parse(await readFile(manifestPath, 'utf8'));
       const same = JSON.stringify(m.key) === JSON.stringify(key);
-      const intact = same && files.every((f, i) => existsSync(f) && statSync(f).size === m.sizes[i]);
+      const intact = same && files.every((f, i) => existsSync(f) && sizeOf(f) === m.sizes[i]);
       if (intact && existsSync(join(dir, 'truth.json'))) {
         return { dir, files, bytes: m.bytes, lines: m.lines, generated: false, genMs: m.genMs };
       }
@@ -404,7 +416,7 @@ async function ensureScenario(scn, simHash) {
       .map(([c, s]) => `${c}=${s}`)
       .join(','),
     '--sbc',
-    'kamailio',
+    p.sbc ?? 'kamailio',
     '--lb',
     p.lb,
     '--client',
@@ -422,7 +434,7 @@ async function ensureScenario(scn, simHash) {
   const r = await run(process.execPath, args, { cwd: ROOT });
   if (r.status !== 0) throw new Error(`simulate ${scn.name} failed (${r.status}): ${r.stderr.trim()}`);
   const m = /wrote (\d+) lines/.exec(r.stdout + r.stderr);
-  const sizes = files.map((f) => statSync(f).size);
+  const sizes = files.map((f) => sizeOf(f));
   const bytes = sizes.reduce((a, b) => a + b, 0);
   const lines = m ? Number(m[1]) : null;
   await writeFile(manifestPath, JSON.stringify({ key, sizes, bytes, lines, genMs: r.ms }, null, 2) + '\n');

@@ -108,4 +108,17 @@ describe('clock offsets', () => {
     expect(est.offsets[2]).toBe(0);
     expect(est.offsets[3]).toBe(est.offsets[1]);
   });
+
+  it('lends a clock across one product’s logs (nginx access and error log)', () => {
+    const est = estimateClocks(
+      [pairs('a1', 0, 1, 1500)],
+      [
+        { role: 'sbc', format: 'kamailio' },
+        { role: 'lb', format: 'nginx-access' },
+        { role: 'lb', format: 'nginx-error' },
+      ],
+    );
+    expect(est.offsets[2]).toBe(est.offsets[1]);
+    expect(Math.abs(est.offsets[1] - 1500)).toBeLessThanOrEqual(20);
+  });
 });

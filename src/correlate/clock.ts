@@ -189,7 +189,7 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
   for (const role of ['sbc', 'lb', 'client'] as const) {
     for (let j = 0; j < n; j++) if (!linked[j] && inputs[j].role === role && hasPair(j)) spread(j);
   }
-  // an input with no pairs shares the clock of an estimated input of the same role and format
+  // an input with no pairs shares the clock of an estimated input of the same role and product
   // (another file of the same host or fleet); another product's log keeps its own clock
   for (let j = 0; j < n; j++) {
     if (linked[j]) continue;
@@ -199,7 +199,7 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
         estimated[i] &&
         x.role === inputs[j].role &&
         x.role !== null &&
-        x.format === inputs[j].format,
+        family(x) === family(inputs[j]),
     );
     if (twin >= 0) offsets[j] = offsets[twin];
   }
@@ -212,6 +212,11 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
     offsets[j] = Math.round(offsets[j]);
   }
   return { offsets, estimated, reference };
+}
+
+/** A product's logs share a clock: nginx-access and nginx-error, sipp-errors and sipp-stats. */
+function family(input: InputClock): string | undefined {
+  return input.format?.split('-')[0];
 }
 
 function negate(x: number | undefined): number | undefined {

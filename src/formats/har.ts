@@ -695,6 +695,15 @@ export function entryEvents(done: DoneEntry, ctx: ParseContext): LogEvent[] {
     hs.signal = 'ws-connecting';
     outcome = 'no answer recorded';
   }
+  // a failed handshake is dated when it failed (the error frame, else the entry's end), as every
+  // other client log dates it; its start stays in http.startTs
+  if (outcome === 'failed' || (status !== undefined && status !== 101 && status !== 0)) {
+    const errorTs = errors[0] && !Number.isNaN(errors[0].ts) ? errors[0].ts : NaN;
+    const endTs =
+      !Number.isNaN(started) && duration !== undefined && duration >= 0 ? started + duration : NaN;
+    const failedAt = Number.isNaN(errorTs) ? endTs : errorTs;
+    if (!Number.isNaN(failedAt)) hs.ts = failedAt;
+  }
   hs.text = `WebSocket ${url} handshake: ${outcome}${failure ? ` (${cut(failure, 300)})` : ''}`;
   hs.raw = cut(`${hs.raw} → ${outcome}${failure ? ` ${failure}` : ''}`);
   events.push(hs);
