@@ -6,9 +6,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/analyze.js';
-import { main } from '../../src/cli.js';
+import { cli } from './in-process.js';
 import { loadRunFormats, loadUserFormats, userFormatsDir } from '../../src/ingest/user-formats.js';
 import type { Report } from '../../src/model.js';
 
@@ -108,26 +108,6 @@ describe('a load test whose SBC log is in a user-defined format', () => {
 // ---------------------------------------------------------------------------------------------
 // The CLI, in process (dist is not rebuilt here)
 // ---------------------------------------------------------------------------------------------
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stderr += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(['node', 'logdiag', ...args]);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
 
 describe('logdiag --formats', () => {
   let tmp: string;

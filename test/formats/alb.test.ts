@@ -10,26 +10,14 @@ import type { LogEvent } from '../../src/model.js';
 import { alb } from '../../src/formats/alb.js';
 import { detectFormat } from '../../src/formats/detect.js';
 import { FORMATS } from '../../src/formats/index.js';
-import { utcContext } from '../../src/formats/time.js';
-import type { LineOutcome } from '../../src/formats/types.js';
+import { oneEvent, parseLines } from './run-parser.js';
 
 const CORPUS = '/work/shared/peer-corpus';
 const ALL = FORMATS;
 
-function parse(lines: string[]): { events: LogEvent[]; outcomes: LineOutcome[] } {
-  const parser = alb.createParser(utcContext(2026));
-  const events: LogEvent[] = [];
-  const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
-  parser.end((e) => events.push(e));
-  return { events, outcomes };
-}
+const parse = (lines: readonly string[]) => parseLines(alb, lines);
 
-function one(line: string): LogEvent {
-  const { events, outcomes } = parse([line]);
-  expect(outcomes).toEqual(['event']);
-  expect(events).toHaveLength(1);
-  return events[0];
-}
+const one = (line: string): LogEvent => oneEvent(alb, line);
 
 // AWS docs, load-balancer-access-logs.md (lb-formats.md §1.3), joined
 const AWS_HTTP =

@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { artillery, readCounter } from '../../src/formats/artillery.js';
 import { detectFormat } from '../../src/formats/detect.js';
 import { FORMATS } from '../../src/formats/index.js';
-import { utcContext } from '../../src/formats/time.js';
-import type { LineOutcome } from '../../src/formats/types.js';
-import type { LogEvent } from '../../src/model.js';
+import { parseLines } from './run-parser.js';
 
-function parse(lines: readonly string[]): { events: LogEvent[]; outcomes: LineOutcome[] } {
-  const parser = artillery.createParser(utcContext(2026));
-  const events: LogEvent[] = [];
-  const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
-  parser.end((e) => events.push(e));
-  return { events, outcomes };
-}
+const parse = (lines: readonly string[]) => parseLines(artillery, lines);
 
 describe('artillery counters', () => {
   it('reads the v2 counter lines of the reference (client-formats.md §5.2)', () => {

@@ -9,23 +9,11 @@ import type { LogEvent } from '../../src/model.js';
 import { azureAppGw } from '../../src/formats/azure-appgw.js';
 import { detectFormat } from '../../src/formats/detect.js';
 import { FORMATS } from '../../src/formats/index.js';
-import { utcContext } from '../../src/formats/time.js';
-import type { LineOutcome } from '../../src/formats/types.js';
+import { oneEvent, parseLines } from './run-parser.js';
 
-function parse(lines: string[]): { events: LogEvent[]; outcomes: LineOutcome[] } {
-  const parser = azureAppGw.createParser(utcContext(2026));
-  const events: LogEvent[] = [];
-  const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
-  parser.end((e) => events.push(e));
-  return { events, outcomes };
-}
+const parse = (lines: readonly string[]) => parseLines(azureAppGw, lines);
 
-function one(line: string): LogEvent {
-  const { events, outcomes } = parse([line]);
-  expect(outcomes).toEqual(['event']);
-  expect(events).toHaveLength(1);
-  return events[0];
-}
+const one = (line: string): LogEvent => oneEvent(azureAppGw, line);
 
 const [DOC_EXAMPLE, WS_101] = azureAppGw.samples.map((s) => s.line);
 const DOC_TIME = Date.UTC(2021, 9, 14, 22, 17, 11);

@@ -12,23 +12,11 @@ import type { LogEvent } from '../../src/model.js';
 import { detectFormat } from '../../src/formats/detect.js';
 import { gcpLb } from '../../src/formats/gcp-lb.js';
 import { FORMATS } from '../../src/formats/index.js';
-import { utcContext } from '../../src/formats/time.js';
-import type { LineOutcome } from '../../src/formats/types.js';
+import { oneEvent, parseLines } from './run-parser.js';
 
-function parse(lines: string[]): { events: LogEvent[]; outcomes: LineOutcome[] } {
-  const parser = gcpLb.createParser(utcContext(2026));
-  const events: LogEvent[] = [];
-  const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
-  parser.end((e) => events.push(e));
-  return { events, outcomes };
-}
+const parse = (lines: readonly string[]) => parseLines(gcpLb, lines);
 
-function one(line: string): LogEvent {
-  const { events, outcomes } = parse([line]);
-  expect(outcomes).toEqual(['event']);
-  expect(events).toHaveLength(1);
-  return events[0];
-}
+const one = (line: string): LogEvent => oneEvent(gcpLb, line);
 
 const [BACKEND_200, WS_BACKEND_TIMEOUT, ARMOR_THROTTLE] = gcpLb.samples.map((s) => s.line);
 const START = Date.UTC(2021, 8, 10, 22, 28, 32, 701) + 0.888;

@@ -10,27 +10,15 @@ import type { LogEvent } from '../../src/model.js';
 import { detectFormat } from '../../src/formats/detect.js';
 import { FORMATS } from '../../src/formats/index.js';
 import { jsonLines } from '../../src/formats/json-lines.js';
-import { utcContext } from '../../src/formats/time.js';
 import { traefik } from '../../src/formats/traefik.js';
-import type { LineOutcome } from '../../src/formats/types.js';
+import { oneEvent, parseLines } from './run-parser.js';
 
 const CORPUS = '/work/shared/peer-corpus';
 const ALL = FORMATS;
 
-function parse(lines: string[]): { events: LogEvent[]; outcomes: LineOutcome[] } {
-  const parser = traefik.createParser(utcContext(2026));
-  const events: LogEvent[] = [];
-  const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
-  parser.end((e) => events.push(e));
-  return { events, outcomes };
-}
+const parse = (lines: readonly string[]) => parseLines(traefik, lines);
 
-function one(line: string): LogEvent {
-  const { events, outcomes } = parse([line]);
-  expect(outcomes).toEqual(['event']);
-  expect(events).toHaveLength(1);
-  return events[0];
-}
+const one = (line: string): LogEvent => oneEvent(traefik, line);
 
 const [GET_SERVER_KEY, , MIDDLEWARE_403, STREAM_60S, DOCKER_PREFIXED] = traefik.samples.map((s) => s.line);
 
