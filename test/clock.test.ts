@@ -121,4 +121,29 @@ describe('clock offsets', () => {
     expect(est.offsets[2]).toBe(est.offsets[1]);
     expect(Math.abs(est.offsets[1] - 1500)).toBeLessThanOrEqual(20);
   });
+
+  it('pairs an SDK log that names answers without their CSeq with the SBC that sent them', () => {
+    const events = [];
+    for (let i = 0; i < 12; i++) {
+      const callId = `reg-${i}`;
+      events.push(
+        ev('sbc', i * 30 + 0.02, {
+          kind: 'sip-response',
+          keys: { callId },
+          sip: { method: 'REGISTER', cseq: 2, status: 200, direction: 'sent' },
+        }),
+        // the app logs "registered" with the status and Call-ID, 2.4 s ahead, no CSeq
+        ev('client', i * 30 + 2.437, {
+          kind: 'sip-response',
+          keys: { callId, user: 'u1' },
+          sip: { method: 'REGISTER', status: 200, direction: 'received' },
+        }),
+      );
+    }
+    const est = estimateClocks(
+      [session('u1', events)],
+      [{ role: 'sbc' }, { role: 'lb' }, { role: 'client' }],
+    );
+    expect(Math.abs(est.offsets[2] - 2417)).toBeLessThanOrEqual(20);
+  });
 });

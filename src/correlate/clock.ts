@@ -57,8 +57,14 @@ function anchorsOf(e: LogEvent, out: AnchorPoint[]): void {
     e.keys.callId &&
     (e.sip.cseq !== undefined || e.sip.status !== undefined)
   ) {
-    const id = `${e.keys.callId}|${e.sip.cseq ?? ''}|${e.sip.method ?? ''}|${e.sip.status ?? 'req'}`;
-    out.push({ ...base, anchor: 'sip', id, sent: e.sip.direction === 'sent' });
+    const sent = e.sip.direction === 'sent';
+    const what = `${e.sip.method ?? ''}|${e.sip.status ?? 'req'}`;
+    // an app or SDK log often names the answer without its CSeq: it pairs with the other side's
+    // same answer on the same Call-ID (repeats, e.g. refreshes, are outvoted in the densest window)
+    if (e.sip.cseq !== undefined)
+      out.push({ ...base, anchor: 'sip', id: `${e.keys.callId}|${e.sip.cseq}|${what}`, sent });
+    if (e.sip.cseq === undefined || e.role !== 'client')
+      out.push({ ...base, anchor: 'sip', id: `${e.keys.callId}|*|${what}`, sent });
   }
   if (e.role === 'lb' && e.http) {
     const status = e.http.status;
