@@ -307,6 +307,17 @@ export const sipjs: LogFormat = {
       return closes.offer(event, read.step, out(emit));
     }
 
-    return consoleDumpParser({ dump, continuation, closes, carrier, out, readLine });
+    const parser = consoleDumpParser({ dump, continuation, closes, carrier, out, readLine });
+    // "Configuration:" prints each option as "· name: value"; a function value (the default
+    // sessionDescriptionHandlerFactory) goes on over untimed source lines up to the next record
+    let inConfigValue = false;
+    return {
+      push(raw, lineNo, emit) {
+        if (inConfigValue && raw.trim() !== '' && !startsConsoleRecord(raw, ctx)) return 'part';
+        inConfigValue = / \| · [\w$]+: (?:\(.*\)\s*=>|function\b|class\b)/.test(raw);
+        return parser.push(raw, lineNo, emit);
+      },
+      end: (emit) => parser.end(emit),
+    };
   },
 };

@@ -311,3 +311,24 @@ describe('sipjs robustness', () => {
     expect(performance.now() - started).toBeLessThan(1500);
   });
 });
+
+describe('SIP.js configuration dump', () => {
+  // captured in the lab (docs/LAB.md): SIP.js 0.21 prints its default sessionDescriptionHandlerFactory's source
+  it('counts the source lines of a function-valued option as part of that record, not as unparsed', () => {
+    const lines = [
+      'Tue Nov 24 2026 04:03:13 GMT+0000 (Coordinated Universal Time) | sip.UserAgent | · sendInitialProvisionalResponse: true',
+      'Tue Nov 24 2026 04:03:13 GMT+0000 (Coordinated Universal Time) | sip.UserAgent | · sessionDescriptionHandlerFactory: (session, options) => {',
+      '        // provide a default media stream factory if need be',
+      '        if (mediaStreamFactory === undefined) {',
+      '            mediaStreamFactory = defaultMediaStreamFactory();',
+      '        }',
+      '        return new SessionDescriptionHandler(logger, mediaStreamFactory, sessionDescriptionHandlerConfiguration);',
+      '    }',
+      'Tue Nov 24 2026 04:03:13 GMT+0000 (Coordinated Universal Time) | sip.UserAgent | · sessionDescriptionHandlerFactoryOptions: {}',
+    ];
+    const parser = sipjs.createParser(utcContext(2026));
+    const outcomes = lines.map((l, i) => parser.push(l, i + 1, () => {}));
+    expect(outcomes.slice(2, 8)).toEqual(Array(6).fill('part'));
+    expect(outcomes).not.toContain('unparsed');
+  });
+});
