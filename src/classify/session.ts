@@ -36,6 +36,8 @@ export interface SessionVerdict {
 }
 
 const RATE_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|unavailable/i;
+/** A client answers a digest challenge at once: a second challenge this soon rejected the answer. */
+const RECHALLENGE_MS = 10_000;
 /** A reason phrase that names load or a limit (not "Busy Here", not a plain "Service Unavailable"). */
 const LOAD_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|congest/i;
 
@@ -110,6 +112,7 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   const retryDelays: number[] = [];
   const seenSip = new Set<string>();
   const challengesByCall = new Map<string, number>();
+  const lastChallengeByCall = new Map<string, number>();
   const lastFinalByCall = new Map<string, LogEvent>();
   const ips = new Set<string>();
   let lastInternal: { status: number; ts: number } | undefined;
@@ -162,7 +165,14 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
       if (first && sip.headers !== undefined) facts.sipStatuses.push(status);
       if (status === 401 || status === 407) {
         const call = e.keys.callId ?? '';
-        if (first) challengesByCall.set(call, (challengesByCall.get(call) ?? 0) + 1);
+        if (first) {
+          // a challenge answered with another challenge right away is a rejection; a challenge
+          // of a refresh minutes later starts over (the 2xx in between may be missing from the log)
+          const last = lastChallengeByCall.get(call);
+          const again = last !== undefined && e.ts - last <= RECHALLENGE_MS;
+          challengesByCall.set(call, again ? (challengesByCall.get(call) ?? 0) + 1 : 1);
+          lastChallengeByCall.set(call, e.ts);
+        }
         continue;
       }
       if (isOrdinaryOutcome(sip)) continue;
@@ -409,6 +419,12 @@ export function classifySession(session: Session, run: RunContext): SessionVerdi
   }
   // the SBC's refusal is the root of a gateway timeout in the same session
   if (best === 'upstream-timeout' && scores.has('sbc-throttling')) best = 'sbc-throttling';
+  // throttled first, cut idle later (the socket sat silent after its registration was dropped):
+  // the first failure is the cause
+  if (best === 'idle-timeout' && scores.has('sbc-throttling')) {
+    const first = (cause: CauseId) => Math.min(...(scores.get(cause) ?? []).map((w) => w.event.ts));
+    if (first('sbc-throttling') < first('idle-timeout')) best = 'sbc-throttling';
+  }
 
   const failed = symptoms.length > 0 || scores.size > 0;
   if (!failed) {
@@ -449,20 +465,23 @@ function echoesKeylessInternal(run: RunContext, status: number, ts: number): boo
   return false;
 }
 
-/** Inside [start, end): registration failed and never succeeded. */
+/**
+ * Inside [start, end): the last registration outcome was a failure (never succeeded, or a refresh
+ * failed after an earlier success): a tunnel cut after that was a consequence.
+ */
 function failedUnregistered(events: readonly LogEvent[], start: number, end: number): boolean {
   let failed = false;
   for (const e of events) {
     if (e.ts < start || e.ts >= end) continue;
-    if (e.signal === 'registered') return false;
+    if (e.signal === 'registered') failed = false;
     const status = e.sip?.status;
     if (
       status !== undefined &&
       e.kind === 'sip-response' &&
       (e.sip?.method === 'REGISTER' || e.sip?.method === undefined)
     ) {
-      if (status >= 200 && status < 300) return false;
-      if (status >= 300 && status !== 401 && status !== 407) failed = true;
+      if (status >= 200 && status < 300) failed = false;
+      else if (status >= 300 && status !== 401 && status !== 407) failed = true;
     }
     if (e.signal === 'transaction-timeout' || e.signal === 'registration-failed') failed = true;
   }

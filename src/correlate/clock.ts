@@ -27,12 +27,15 @@ export interface ClockEstimate {
 
 /** Sample pairs kept per input pair. */
 const MAX_SAMPLES = 50_000;
+/** Exact (CSeq-matched) pairs needed before the loose ones are ignored for an input pair. */
+const MIN_EXACT_PAIRS = 5;
 /** Width of the window that must hold the true offset's pairs. */
 const WINDOW_MS = 250;
 /** Pairs further apart than this are not the same happening. */
 const MAX_PAIR_DISTANCE_MS = 36 * 3_600_000;
 
-type Anchor = 'sip' | 'open' | 'close' | 'refuse';
+/** 'sip*': the same SIP answer on a Call-ID without its CSeq, used only where exact pairs are missing */
+type Anchor = 'sip' | 'sip*' | 'open' | 'close' | 'refuse';
 
 interface AnchorPoint {
   anchor: Anchor;
@@ -59,12 +62,11 @@ function anchorsOf(e: LogEvent, out: AnchorPoint[]): void {
   ) {
     const sent = e.sip.direction === 'sent';
     const what = `${e.sip.method ?? ''}|${e.sip.status ?? 'req'}`;
-    // an app or SDK log often names the answer without its CSeq: it pairs with the other side's
-    // same answer on the same Call-ID (repeats, e.g. refreshes, are outvoted in the densest window)
     if (e.sip.cseq !== undefined)
       out.push({ ...base, anchor: 'sip', id: `${e.keys.callId}|${e.sip.cseq}|${what}`, sent });
-    if (e.sip.cseq === undefined || e.role !== 'client')
-      out.push({ ...base, anchor: 'sip', id: `${e.keys.callId}|*|${what}`, sent });
+    // an app / SDK log or an SBC script line often names the answer without its CSeq: the same
+    // answer on the same Call-ID (repeats, e.g. refreshes, are outvoted in the densest window)
+    out.push({ ...base, anchor: 'sip*', id: `${e.keys.callId}|${what}`, sent });
   }
   if (e.role === 'lb' && e.http) {
     const status = e.http.status;
@@ -123,7 +125,8 @@ export function coarseCentre(diffs: number[]): number | undefined {
 
 export function estimateClocks(sessions: readonly Session[], inputs: readonly InputClock[]): ClockEstimate {
   const n = inputs.length;
-  const diffs = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
+  const exact = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
+  const loose = new Map<string, number[]>(); // the same from 'sip*' anchors
   const coarsePairs = new Map<string, number>();
   const push = (a: AnchorPoint, b: AnchorPoint) => {
     if (a.input === b.input) return;
@@ -131,6 +134,7 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
     const d = y.ts - x.ts;
     if (Math.abs(d) > MAX_PAIR_DISTANCE_MS) return;
     const key = `${x.input},${y.input}`;
+    const diffs = a.anchor === 'sip*' ? loose : exact;
     let list = diffs.get(key);
     if (!list) diffs.set(key, (list = []));
     if (list.length >= MAX_SAMPLES) return;
@@ -145,9 +149,10 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
     const sip = new Map<string, AnchorPoint[]>();
     const other: AnchorPoint[] = [];
     for (const p of points) {
-      if (p.anchor === 'sip') {
-        let l = sip.get(p.id);
-        if (!l) sip.set(p.id, (l = []));
+      if (p.anchor === 'sip' || p.anchor === 'sip*') {
+        const id = `${p.anchor}|${p.id}`;
+        let l = sip.get(id);
+        if (!l) sip.set(id, (l = []));
         l.push(p);
       } else other.push(p);
     }
@@ -160,6 +165,10 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
     for (const a of client) for (const b of lb) if (a.anchor === b.anchor && a.id === b.id) push(a, b);
   }
 
+  // exact pairs decide; the loose ones only link inputs that have (almost) no exact pairs
+  const diffs = new Map(loose);
+  for (const [key, list] of exact)
+    if (list.length >= MIN_EXACT_PAIRS || !loose.has(key)) diffs.set(key, list);
   const pair = new Map<string, number>();
   for (const [key, list] of diffs) {
     const mostlyCoarse = (coarsePairs.get(key) ?? 0) > 0.3 * list.length;

@@ -232,8 +232,20 @@ function readMessage(header: Header): Reading {
   if (/\bchallenge\b|www_challenge|proxy_challenge/i.test(msg))
     return { kind: 'auth', signal: 'auth-challenge', keys };
   if (AUTH_FAILED.test(msg)) return { kind: 'auth', signal: 'auth-failed', keys };
+  // a script's xlog of the request it is routing ("$rm from $fu ($si:$sp) callid=$ci cseq=$cs"):
+  // the request as the SBC received it
+  const routed = ROUTED_REQUEST.exec(msg);
+  if (routed && keys.callId) {
+    const sip: SipInfo = { method: routed[1], direction: 'received' };
+    const cseq = /\bcseq[=:] ?(\d{1,10})\b/i.exec(msg);
+    if (cseq) sip.cseq = Number(cseq[1]);
+    return { kind: 'sip-request', keys, sip };
+  }
   return { kind: 'info', keys };
 }
+
+const ROUTED_REQUEST =
+  /^(REGISTER|INVITE|OPTIONS|SUBSCRIBE|MESSAGE|NOTIFY|PUBLISH|BYE|CANCEL|UPDATE|REFER|INFO|PRACK) (?:from|received|request)\b/;
 
 // ---------------------------------------------------------------------------------------------
 // Parser

@@ -97,4 +97,41 @@ describe('call outcomes of a registered softphone', () => {
     const run = classifyRun([s], [internal], INPUTS);
     expect(run.findings.map((f) => f.cause)).toEqual(['upstream-timeout']);
   });
+
+  it('a refresh challenged minutes after the last challenge is not "401 again", even when the log lost the 200 between', () => {
+    const user = 'agent-3';
+    const callId = 'reg-agent-3';
+    const r = (at: number, cseq: number, status?: number) =>
+      ev('client', at, {
+        kind: status ? 'sip-response' : 'sip-request',
+        keys: { user, callId },
+        sip: status
+          ? { method: 'REGISTER', cseq, status, direction: 'received', headers: ['via'] }
+          : { method: 'REGISTER', cseq, direction: 'sent', headers: ['via'] },
+      });
+    // 401 → credentials → (200 lost) … refresh 5 min later → 401 → credentials, and the log ends
+    const s = session(user, [
+      r(0, 1),
+      r(0.1, 1, 401),
+      r(0.2, 2),
+      r(300, 3),
+      r(300.1, 3, 401),
+      r(300.2, 4),
+    ]);
+    expect(classifyRun([s], [], INPUTS).findings).toEqual([]);
+    // the same challenge answered by a challenge at once is a rejection
+    const bad = session('agent-4', [
+      ev('client', 0, {
+        kind: 'sip-response',
+        keys: { user: 'agent-4', callId: 'c4' },
+        sip: { method: 'REGISTER', cseq: 1, status: 401, direction: 'received', headers: ['via'] },
+      }),
+      ev('client', 0.3, {
+        kind: 'sip-response',
+        keys: { user: 'agent-4', callId: 'c4' },
+        sip: { method: 'REGISTER', cseq: 2, status: 401, direction: 'received', headers: ['via'] },
+      }),
+    ]);
+    expect(classifyRun([bad], [], INPUTS).findings.map((f) => f.cause)).toEqual(['auth-failure']);
+  });
 });
