@@ -158,7 +158,7 @@ export function classifyRun(
   const run = buildRunContext(sessions, extra);
   // sessions that name a user are the unit; without any, every session counts
   const counted = (sessions.some((s) => s.user) ? sessions.filter((s) => s.user) : [...sessions]).filter(
-    (s) => !isProbeOnly(s),
+    (s) => !isProbeOnly(s) && !isInfrastructure(s, run),
   );
   const findings: Finding[] = [];
   const byCause: Partial<Record<CauseId, number>> = {};
@@ -253,13 +253,31 @@ function unattributedFailures(
   if (counted.length === all.length) return out;
   const inCount = new Set(counted);
   for (const s of all) {
-    if (inCount.has(s) || isProbeOnly(s)) continue;
+    if (inCount.has(s) || isProbeOnly(s) || isInfrastructure(s, run)) continue;
     const v = classifySession(s, run);
     if (!v.failed) continue;
     const cause = v.cause ?? 'unclassified';
     out[cause] = (out[cause] ?? 0) + 1;
   }
   return out;
+}
+
+/**
+ * With client logs in the run, every softphone has client lines. A "session" seen only at the SBC
+ * that never registers and never touches a WebSocket is the SBC's own traffic (OPTIONS qualify of
+ * a trunk, a carrier's answers, contact reachability): not a softphone, not a failure to report.
+ */
+function isInfrastructure(s: Session, run: RunContext): boolean {
+  if (!run.rolesPresent.has('client')) return false;
+  return s.events.every(
+    (e) =>
+      e.role === 'sbc' &&
+      e.sip?.method !== 'REGISTER' &&
+      e.ws === undefined &&
+      e.http === undefined &&
+      !e.kind.startsWith('ws-') &&
+      !(e.signal ?? '').startsWith('ws-'),
+  );
 }
 
 /** A monitoring system's OPTIONS pings are not a softphone session. */

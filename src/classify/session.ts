@@ -36,6 +36,8 @@ export interface SessionVerdict {
 }
 
 const RATE_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|maximum calls|unavailable/i;
+/** Final answers only a call gets: Busy Here, Request Terminated, Busy Everywhere, Decline, Does Not Exist Anywhere. */
+const CALL_ONLY_STATUSES = new Set([486, 487, 600, 603, 604]);
 /** A client answers a digest challenge at once: a second challenge this soon rejected the answer. */
 const RECHALLENGE_MS = 10_000;
 /** A reason phrase that names load or a limit (not "Busy Here", not a plain "Service Unavailable"). */
@@ -49,8 +51,11 @@ const LOAD_REASON = /limit|too many|rate|flood|banned|blocked|overload|capacity|
  * timeout (504) on such a request says something about the edge or the SBC.
  */
 function isOrdinaryOutcome(sip: NonNullable<LogEvent['sip']>): boolean {
-  if (sip.method === undefined || sip.method === 'REGISTER') return false;
   const status = sip.status ?? 0;
+  // an app line naming only the status ("call failed", 486): busy, cancelled and declined are
+  // answers to calls, never to a registration
+  if (sip.method === undefined) return CALL_ONLY_STATUSES.has(status) && !LOAD_REASON.test(sip.reason ?? '');
+  if (sip.method === 'REGISTER') return false;
   if (status === 503 || status === 504 || sip.retryAfter !== undefined) return false;
   return !LOAD_REASON.test(sip.reason ?? '');
 }

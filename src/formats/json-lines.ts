@@ -14,7 +14,7 @@ import { uriUser } from './sip-message.js';
 type JsonObject = Record<string, unknown>;
 
 const TIME_KEYS = ['time', 'timestamp', 'ts', '@timestamp', 'date', 'clientTime', 't', 'startedDateTime'];
-const MESSAGE_KEYS = ['msg', 'message', 'text', 'event', 'error'];
+const MESSAGE_KEYS = ['msg', 'message', 'text', 'event', 'error', 'err'];
 const LEVEL_KEYS = ['level', 'severity', 'lvl', 'levelname', 'log.level'];
 const USER_KEYS = ['user', 'username', 'agent', 'aor', 'userId', 'user_id', 'vu', 'extension'];
 const CALL_ID_KEYS = ['callId', 'call_id', 'callid', 'callID', 'Call-ID'];
@@ -139,9 +139,14 @@ function messageOf(scopes: readonly JsonObject[]): { text?: string; inner?: Json
       }
       text = trimmed;
     } else {
+      // an error object (pino's `err`, a serialised Error): its message, and its code
+      // (ERR_INVALID_CHAR, ECONNRESET) when the message does not already say it
       const err = asObject(v);
       const errText = err?.message ?? err?.msg;
-      if (typeof errText === 'string') text = errText.trim();
+      if (typeof errText === 'string') {
+        text = errText.trim();
+        if (typeof err?.code === 'string' && !text.includes(err.code)) text = `${err.code}: ${text}`;
+      }
     }
     if (text && !parts.includes(text)) parts.push(text);
   }

@@ -110,14 +110,7 @@ describe('call outcomes of a registered softphone', () => {
           : { method: 'REGISTER', cseq, direction: 'sent', headers: ['via'] },
       });
     // 401 → credentials → (200 lost) … refresh 5 min later → 401 → credentials, and the log ends
-    const s = session(user, [
-      r(0, 1),
-      r(0.1, 1, 401),
-      r(0.2, 2),
-      r(300, 3),
-      r(300.1, 3, 401),
-      r(300.2, 4),
-    ]);
+    const s = session(user, [r(0, 1), r(0.1, 1, 401), r(0.2, 2), r(300, 3), r(300.1, 3, 401), r(300.2, 4)]);
     expect(classifyRun([s], [], INPUTS).findings).toEqual([]);
     // the same challenge answered by a challenge at once is a rejection
     const bad = session('agent-4', [
@@ -133,5 +126,41 @@ describe('call outcomes of a registered softphone', () => {
       }),
     ]);
     expect(classifyRun([bad], [], INPUTS).findings.map((f) => f.cause)).toEqual(['auth-failure']);
+  });
+});
+
+describe('an app line naming only a call status', () => {
+  it('"call failed" with 486 and no method leaves a registered agent healthy', () => {
+    const user = 'agent-5';
+    const s = session(user, [
+      ...registeredClient(user, 0),
+      ev('client', 20, {
+        kind: 'sip-response',
+        keys: { user, callId: 'call-5' },
+        sip: { status: 486, reason: 'Busy', direction: 'received' },
+      }),
+    ]);
+    expect(classifyRun([s], [], INPUTS).findings).toEqual([]);
+  });
+});
+
+describe("the SBC's own traffic", () => {
+  it('a trunk qualify answered 503, seen only at the SBC, is not a softphone that failed', () => {
+    const pbx = session('asterisk', [
+      ev('sbc', 10, {
+        kind: 'sip-request',
+        keys: { user: 'asterisk', callId: 'q1' },
+        sip: { method: 'OPTIONS', cseq: 1, direction: 'sent', headers: ['via'] },
+      }),
+      ev('sbc', 10.1, {
+        kind: 'sip-response',
+        signal: 'sbc-overload',
+        keys: { user: 'asterisk', callId: 'q1' },
+        sip: { method: 'OPTIONS', cseq: 1, status: 503, direction: 'received', headers: ['via'] },
+      }),
+    ]);
+    const run = classifyRun([session('agent-6', registeredClient('agent-6', 0)), pbx], [], INPUTS);
+    expect(run.findings).toEqual([]);
+    expect(run.sessions).toBe(1);
   });
 });

@@ -184,3 +184,14 @@ describe('json parsing', () => {
     expect(e.ws?.closeCode).toBe(1006);
   });
 });
+
+describe('json: a pino error object', () => {
+  it('reads ERR_INVALID_CHAR from err.code as a malformed header', async () => {
+    const { jsonLines } = await import('../../src/formats/json-lines.js');
+    const { parseLines } = await import('./run-parser.js');
+    const { events } = parseLines(jsonLines, [
+      '{"level":50,"time":1795528990123,"user":"1021","err":{"type":"TypeError","code":"ERR_INVALID_CHAR","message":"Invalid character in header content [\\"X-Loadtest-Run\\"]"},"msg":"ua start failed"}',
+    ]);
+    expect(events[0]).toMatchObject({ signal: 'bad-header', keys: { user: '1021' } });
+  });
+});
