@@ -8,19 +8,13 @@ import { detectFormat } from '../../src/formats/detect.js';
 import { FORMATS } from '../../src/formats/index.js';
 import { asterisk } from '../../src/formats/asterisk.js';
 import { utcContext } from '../../src/formats/time.js';
-import type { LineOutcome } from '../../src/formats/types.js';
 import type { LogEvent } from '../../src/model.js';
+import { parseLines } from './run-parser.js';
 
 const ALL = FORMATS;
 const MINE = new Set(['opensips', 'freeswitch', 'asterisk']);
 
-function parse(lines: readonly string[]): { events: LogEvent[]; outcomes: LineOutcome[] } {
-  const parser = asterisk.createParser(utcContext(2026, 5));
-  const events: LogEvent[] = [];
-  const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
-  parser.end((e) => events.push(e));
-  return { events, outcomes };
-}
+const parse = (lines: readonly string[]) => parseLines(asterisk, lines, utcContext(2026, 5));
 
 function parseOne(line: string): LogEvent {
   const { events } = parse([line]);

@@ -9,19 +9,13 @@ import { FORMATS } from '../../src/formats/index.js';
 import { opensips } from '../../src/formats/opensips.js';
 import { kamailio } from '../../src/formats/kamailio.js';
 import { utcContext } from '../../src/formats/time.js';
-import type { LineOutcome } from '../../src/formats/types.js';
 import type { LogEvent } from '../../src/model.js';
+import { parseLines } from './run-parser.js';
 
 const ALL = FORMATS;
 const MINE = new Set(['opensips', 'freeswitch', 'asterisk']);
 
-function parse(lines: readonly string[], year = 2026): { events: LogEvent[]; outcomes: LineOutcome[] } {
-  const parser = opensips.createParser(utcContext(year, 2));
-  const events: LogEvent[] = [];
-  const outcomes = lines.map((line, i) => parser.push(line, i + 1, (e) => events.push(e)));
-  parser.end((e) => events.push(e));
-  return { events, outcomes };
-}
+const parse = (lines: readonly string[], year = 2026) => parseLines(opensips, lines, utcContext(year, 2));
 
 function parseOne(line: string): LogEvent {
   const { events } = parse([line]);

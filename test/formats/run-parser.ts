@@ -23,3 +23,13 @@ export function oneEvent(format: LogFormat, line: string): LogEvent {
   expect(events).toHaveLength(1);
   return events[0];
 }
+
+/** Each adversarial line (sniffed, then parsed twice in a row) is read within the budget. */
+export function expectLinear(format: LogFormat, attacks: readonly string[], budgetMs: number): void {
+  for (const line of attacks) {
+    const t0 = performance.now();
+    format.sniff(line);
+    parseLines(format, [line, line]);
+    expect(performance.now() - t0, line.slice(0, 40)).toBeLessThan(budgetMs);
+  }
+}
