@@ -3,10 +3,19 @@
  * Only ingest touches files; everything after it is pure.
  */
 import type { Readable } from 'node:stream';
-import { classifyRun } from './classify/index.js';
-import { attachByTime } from './correlate/attach.js';
-import { applyClocks, estimateClocks } from './correlate/clock.js';
-import { SessionBuilder } from './correlate/sessions.js';
+import { RunClassifier, type InputRef, type RunClassification } from './classify/index.js';
+import { RunContextBuilder } from './classify/run-context.js';
+import {
+  attachView,
+  isAttachCandidate,
+  lightEvent,
+  planAttachment,
+  type AttachEvent,
+  type AttachView,
+} from './correlate/attach.js';
+import { ClockPairs, shiftEvent, type InputClock } from './correlate/clock.js';
+import { SessionBuilder, type SpillOptions } from './correlate/sessions.js';
+import type { CorrelatedRun } from './correlate/store.js';
 import { DETECT_LINES, detectFormat, type Detection } from './formats/detect.js';
 import { FORMATS } from './formats/index.js';
 import type { LineOutcome, LogFormat, ParseContext } from './formats/types.js';
@@ -32,6 +41,8 @@ export interface AnalyzeOptions {
    * tried before the built-in ones, and usable by name in --format-of.
    */
   extraFormats?: readonly LogFormat[];
+  /** when kept events go to spill files, and where (runs larger than memory) */
+  spill?: SpillOptions;
 }
 
 export interface Progress {
@@ -50,6 +61,8 @@ export interface AnalyzeResult {
   usable: boolean;
   /** one-line problems for stderr */
   problems: string[];
+  /** the run kept more events than memory holds and was read back from spill files */
+  spilled: boolean;
 }
 
 /** Unparsed lines kept per input so a user can see what was not understood. */
@@ -248,7 +261,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     opts.progress.files = prepared.length;
     opts.progress.totalBytes = prepared.reduce((n, p) => n + (p.source.size ?? 0), 0);
   }
-  const builder = new SessionBuilder((i) => prepared[i]?.format?.name ?? 'unknown');
+  const builder = new SessionBuilder((i) => prepared[i]?.format?.name ?? 'unknown', opts.spill);
   const inputs = prepared.map((p) => p.summary);
   for (let index = 0; index < prepared.length; index++) {
     const input = prepared[index];
@@ -354,27 +367,23 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     }
   }
 
-  // ---- correlate
-  let sessions = builder.build();
-  const keyless = builder.keylessEvents();
-  const clocks = estimateClocks(
-    sessions,
-    prepared.map((p) => ({
-      role: p.format ? p.format.role : null,
-      format: p.format?.name,
-      overrideMs: numberOrUndefined(matchesPath(opts.skew, p.source.path)),
-    })),
-  );
-  applyClocks(sessions, keyless, clocks.offsets);
-  clocks.offsets.forEach((o, i) => (inputs[i].clockOffsetMs = o));
-  sessions = attachByTime(sessions, keyless);
-
-  // ---- classify
-  const run = classifyRun(
-    sessions,
-    keyless,
-    prepared.map((p) => ({ path: p.source.path, role: p.format?.role ?? null })),
-  );
+  // ---- correlate: clocks, then time matching, then the run's context; each a pass over sessions
+  const correlated = builder.finish();
+  let run: RunClassification;
+  try {
+    run = correlateAndClassify(
+      correlated,
+      prepared.map((p) => ({
+        role: p.format ? p.format.role : null,
+        format: p.format?.name,
+        overrideMs: numberOrUndefined(matchesPath(opts.skew, p.source.path)),
+      })),
+      prepared.map((p) => ({ path: p.source.path, role: p.format?.role ?? null })),
+      (offsets) => offsets.forEach((o, i) => (inputs[i].clockOffsetMs = o)),
+    );
+  } finally {
+    correlated.close();
+  }
 
   const report: Report = {
     schemaVersion: 1,
@@ -397,7 +406,54 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeResult> {
     findings: run.findings,
   };
   const usable = inputs.some((i) => i.role !== null && i.events > 0);
-  return { report, usable, problems };
+  return { report, usable, problems, spilled: correlated.spilled };
+}
+
+/**
+ * The stages after parsing, as passes over the correlated sessions (in memory, or read back from
+ * spill files one partition at a time): clock pairs and time-matching views; the run context;
+ * the verdicts.
+ */
+function correlateAndClassify(
+  correlated: CorrelatedRun,
+  clockInputs: readonly InputClock[],
+  inputRefs: readonly InputRef[],
+  onOffsets: (offsets: readonly number[]) => void,
+): RunClassification {
+  const pairs = new ClockPairs();
+  const views: { view: AttachView; order: number }[] = [];
+  correlated.forEachSession((s, ref, order) => {
+    pairs.addSession(s);
+    // a spilled session is gone after the pass: its view keeps light copies of its lines
+    views.push({ view: attachView(ref, s, correlated.spilled), order });
+  });
+  const { offsets } = pairs.estimate(clockInputs);
+  onOffsets(offsets);
+  correlated.setClocks(offsets);
+  if (correlated.spilled) {
+    views.sort((a, b) => a.order - b.order);
+    for (const { view } of views) for (const e of view.events) shiftEvent(e, offsets);
+  }
+
+  const context = new RunContextBuilder();
+  const keyless: { ref: number; event: AttachEvent }[] = [];
+  correlated.forEachKeyless((e, ref) => {
+    context.addKeyless(e);
+    if (isAttachCandidate(e)) keyless.push({ ref, event: correlated.spilled ? lightEvent(e) : e });
+  });
+  correlated.setAttachment(
+    planAttachment(
+      views.map((v) => v.view),
+      keyless,
+    ),
+  );
+  views.length = 0;
+  keyless.length = 0;
+
+  correlated.forEachSession((s) => context.addSession(s));
+  const classifier = new RunClassifier(context.finish(), inputRefs, correlated.anyUser);
+  correlated.forEachSession((s) => classifier.add(s));
+  return classifier.finish();
 }
 
 function numberOrUndefined(v: string | number | undefined): number | undefined {

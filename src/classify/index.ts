@@ -7,7 +7,7 @@ import type { Session } from '../correlate/sessions.js';
 import { CAUSE_TEXT } from './causes.js';
 import { buildRunContext, type RunContext } from './run-context.js';
 import { classifySession, type SessionVerdict } from './session.js';
-import { triage } from './triage.js';
+import { TriageCollector } from './triage.js';
 
 /** Evidence lines kept per finding. */
 export const MAX_EVIDENCE = 8;
@@ -150,49 +150,67 @@ function keySets(s: Session): Finding['keys'] {
   return keys;
 }
 
-export function classifyRun(
-  sessions: readonly Session[],
-  extra: readonly LogEvent[],
-  inputs: readonly InputRef[],
-): RunClassification {
-  const run = buildRunContext(sessions, extra);
-  // sessions that name a user are the unit; without any, every session counts
-  const counted = (sessions.some((s) => s.user) ? sessions.filter((s) => s.user) : [...sessions]).filter(
-    (s) => !isProbeOnly(s) && !isInfrastructure(s, run),
-  );
-  const findings: Finding[] = [];
-  const byCause: Partial<Record<CauseId, number>> = {};
-  let healthy = 0;
-  let attempts = 0;
-  let internal503 = 0;
-  let customHeader: string | undefined;
-  let customHeaderHealthy = 0;
-  let customHeaderSessions = 0;
-  let received503 = 0;
+/**
+ * Classifies a run's sessions given one at a time (a run too large for memory is read partition by
+ * partition), once the run context is known. `anyUser`: some session names a user, so sessions
+ * without one are counted apart (unattributed) rather than as users.
+ */
+export class RunClassifier {
+  private readonly findings: Finding[] = [];
+  private readonly byCause: Partial<Record<CauseId, number>> = {};
+  private readonly unattributed: Partial<Record<CauseId, number>> = {};
+  private readonly triage = new TriageCollector();
+  private counted = 0;
+  private healthy = 0;
+  private attempts = 0;
+  private internal503 = 0;
+  private received503 = 0;
+  private customHeader: string | undefined;
+  private customHeaderHealthy = 0;
+  private customHeaderSessions = 0;
 
-  for (const s of counted) {
-    const v = classifySession(s, run);
-    attempts += v.attempts;
-    internal503 += v.facts.internalStatuses.filter((x) => x === 503).length;
-    received503 += v.facts.sipStatuses.filter((x) => x === 503).length;
-    if (v.facts.customHeader) {
-      customHeader ??= v.facts.customHeader;
-      customHeaderSessions++;
-      if (!v.failed) customHeaderHealthy++;
+  constructor(
+    private readonly run: RunContext,
+    private readonly inputs: readonly InputRef[],
+    private readonly anyUser: boolean,
+  ) {}
+
+  add(s: Session): void {
+    const run = this.run;
+    if (isProbeOnly(s) || isInfrastructure(s, run)) return;
+    if (this.anyUser && !s.user) {
+      // shown as counts by cause so a failure the inputs cannot tie to a user is still visible
+      // (never hidden), without counting it twice
+      const v = classifySession(s, run);
+      if (!v.failed) return;
+      const cause = v.cause ?? 'unclassified';
+      this.unattributed[cause] = (this.unattributed[cause] ?? 0) + 1;
+      return;
     }
+    this.counted++;
+    const v = classifySession(s, run);
+    this.attempts += v.attempts;
+    this.internal503 += v.facts.internalStatuses.filter((x) => x === 503).length;
+    this.received503 += v.facts.sipStatuses.filter((x) => x === 503).length;
+    if (v.facts.customHeader) {
+      this.customHeader ??= v.facts.customHeader;
+      this.customHeaderSessions++;
+      if (!v.failed) this.customHeaderHealthy++;
+    }
+    this.triage.addSession(s, v.failed);
     if (!v.failed) {
-      healthy++;
-      continue;
+      this.healthy++;
+      return;
     }
     const cause = v.cause ?? 'unclassified';
-    byCause[cause] = (byCause[cause] ?? 0) + 1;
+    this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
     let first = Infinity;
     let last = -Infinity;
     for (const e of s.events) {
       if (e.ts < first) first = e.ts;
       if (e.ts > last) last = e.ts;
     }
-    findings.push({
+    this.findings.push({
       session: s.id,
       cause,
       confidence: v.confidence,
@@ -201,65 +219,61 @@ export function classifyRun(
       lastSeen: iso(last),
       explanation: explain(v, run),
       remediation: remediation(cause, v, run),
-      evidence: pickEvidence(v, inputs),
+      evidence: pickEvidence(v, this.inputs),
       attempts: v.attempts,
     });
   }
 
-  findings.sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.session.localeCompare(b.session));
-  const primaryCause = pickPrimary(byCause);
-  const failuresBegan = findings.length
-    ? findings.reduce((m, f) => (f.firstSeen && f.firstSeen < m ? f.firstSeen : m), findings[0].firstSeen)
-    : null;
-
-  const unattributed = unattributedFailures(sessions, counted, run);
-  const ruledOut = ruleOut({
-    byCause,
-    unattributed,
-    run,
-    internal503,
-    received503,
-    customHeader,
-    customHeaderSessions,
-    customHeaderHealthy,
-  });
-  const verdict = verdictLine(counted.length, findings.length, byCause, primaryCause, failuresBegan);
-  return {
-    findings,
-    unattributed,
-    triage: triage(counted, findings, attempts),
-    sessions: counted.length,
-    healthySessions: healthy,
-    attempts,
-    byCause,
-    primaryCause,
-    failuresBegan,
-    ruledOut,
-    verdict,
-    run,
-  };
+  finish(): RunClassification {
+    const { findings, run, unattributed } = this;
+    // causes in their fixed order, whatever order the sessions came in
+    const byCause: Partial<Record<CauseId, number>> = {};
+    for (const c of CAUSES) if (this.byCause[c] !== undefined) byCause[c] = this.byCause[c];
+    findings.sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.session.localeCompare(b.session));
+    const primaryCause = pickPrimary(byCause);
+    const failuresBegan = findings.length
+      ? findings.reduce((m, f) => (f.firstSeen && f.firstSeen < m ? f.firstSeen : m), findings[0].firstSeen)
+      : null;
+    const ruledOut = ruleOut({
+      byCause,
+      unattributed,
+      run,
+      internal503: this.internal503,
+      received503: this.received503,
+      customHeader: this.customHeader,
+      customHeaderSessions: this.customHeaderSessions,
+      customHeaderHealthy: this.customHeaderHealthy,
+    });
+    const verdict = verdictLine(this.counted, findings.length, byCause, primaryCause, failuresBegan);
+    return {
+      findings,
+      unattributed,
+      triage: this.triage.finish(findings, this.attempts),
+      sessions: this.counted,
+      healthySessions: this.healthy,
+      attempts: this.attempts,
+      byCause,
+      primaryCause,
+      failuresBegan,
+      ruledOut,
+      verdict,
+      run,
+    };
+  }
 }
 
-/**
- * Sessions left without a user when others have one: shown as counts by cause so a failure the
- * inputs cannot tie to a user is still visible (never hidden), without counting it twice.
- */
-function unattributedFailures(
-  all: readonly Session[],
-  counted: readonly Session[],
-  run: RunContext,
-): Partial<Record<CauseId, number>> {
-  const out: Partial<Record<CauseId, number>> = {};
-  if (counted.length === all.length) return out;
-  const inCount = new Set(counted);
-  for (const s of all) {
-    if (inCount.has(s) || isProbeOnly(s) || isInfrastructure(s, run)) continue;
-    const v = classifySession(s, run);
-    if (!v.failed) continue;
-    const cause = v.cause ?? 'unclassified';
-    out[cause] = (out[cause] ?? 0) + 1;
-  }
-  return out;
+export function classifyRun(
+  sessions: readonly Session[],
+  extra: readonly LogEvent[],
+  inputs: readonly InputRef[],
+): RunClassification {
+  const classifier = new RunClassifier(
+    buildRunContext(sessions, extra),
+    inputs,
+    sessions.some((s) => s.user),
+  );
+  for (const s of sessions) classifier.add(s);
+  return classifier.finish();
 }
 
 /**

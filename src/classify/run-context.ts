@@ -44,11 +44,7 @@ export const TEARDOWN_MS = 5_000;
 /** A close at the very end of the logs, with no reconnect after it, is the test's teardown. */
 export function isTeardown(closeTs: number, events: readonly LogEvent[], endTs: number): boolean {
   if (closeTs < endTs - TEARDOWN_MS) return false;
-  return !events.some(
-    (e) =>
-      e.ts > closeTs &&
-      (e.signal === 'ws-connecting' || e.signal === 'reconnect' || e.kind === 'ws-handshake'),
-  );
+  return !events.some((e) => e.ts > closeTs && isConnectLike(e));
 }
 
 const ABNORMAL_FLAGS = /^[cs]D|^SD|^CD/;
@@ -148,56 +144,98 @@ export function findIdleTimeout(lifetimesMs: readonly number[]): { timeoutMs?: n
   return { timeoutMs: inCluster[Math.floor(inCluster.length / 2)], size: inCluster.length };
 }
 
-export function buildRunContext(sessions: readonly Session[], extra: readonly LogEvent[]): RunContext {
-  const lifetimes: number[] = [];
-  const floodBlocks = new Map<string, number[]>();
-  const rolesPresent = new Set<string>();
-  let edgeRefusals = 0;
-  let upstreamRefusals = 0;
-  let endTs = -Infinity;
+/** One abnormal tunnel close, kept until the end of the run is known (teardown or not). */
+interface TunnelClose {
+  idleGap: number;
+  end: number;
+  idleFlag: boolean;
+  /** latest (re)connect of the tunnel's session */
+  lastConnectTs: number;
+}
 
-  const visit = (e: LogEvent) => {
-    rolesPresent.add(e.role);
-    if (!Number.isNaN(e.ts) && e.ts > endTs) endTs = e.ts;
+function isConnectLike(e: LogEvent): boolean {
+  return e.signal === 'ws-connecting' || e.signal === 'reconnect' || e.kind === 'ws-handshake';
+}
+
+/**
+ * Builds the run context from sessions given one at a time (and lines that joined no session), so
+ * that a run too large for memory can be read partition by partition. Only numbers are kept.
+ */
+export class RunContextBuilder {
+  private readonly closes: TunnelClose[] = [];
+  private readonly floodBlocks = new Map<string, number[]>();
+  private readonly rolesPresent = new Set<string>();
+  private readonly keylessInternal: { ts: number; status: number }[] = [];
+  private edgeRefusals = 0;
+  private upstreamRefusals = 0;
+  private endTs = -Infinity;
+
+  private visit(e: LogEvent): void {
+    this.rolesPresent.add(e.role);
+    if (!Number.isNaN(e.ts) && e.ts > this.endTs) this.endTs = e.ts;
     if (e.signal === 'sbc-flood-block' && e.keys.ip && !Number.isNaN(e.ts)) {
-      let l = floodBlocks.get(e.keys.ip);
-      if (!l) floodBlocks.set(e.keys.ip, (l = []));
+      let l = this.floodBlocks.get(e.keys.ip);
+      if (!l) this.floodBlocks.set(e.keys.ip, (l = []));
       l.push(e.ts);
     }
     if (e.role === 'lb' && e.http?.status && e.http.status >= 400) {
-      if (e.signal === 'edge-rate-limit' || e.signal === 'edge-connection-limit') edgeRefusals++;
+      if (e.signal === 'edge-rate-limit' || e.signal === 'edge-connection-limit') this.edgeRefusals++;
       else if (typeof e.http.upstreamStatus === 'number' && e.http.upstreamStatus === e.http.status)
-        upstreamRefusals++;
-    }
-  };
-  for (const s of sessions) s.events.forEach(visit);
-  extra.forEach(visit);
-  const keylessInternal = extra
-    .filter(
-      (e) =>
-        e.role === 'client' &&
-        !Number.isNaN(e.ts) &&
-        e.sip?.status !== undefined &&
-        (e.sip.direction === 'internal' || e.signal === 'internal-status'),
-    )
-    .map((e) => ({ ts: e.ts, status: e.sip!.status! }))
-    .sort((a, b) => a.ts - b.ts);
-  // tunnels still open when the logs end were torn down with the test, not cut
-  for (const s of sessions) {
-    for (const t of tunnelsOf(s.events)) {
-      if (t.abnormal && (t.idleFlag || !isTeardown(t.end, s.events, endTs))) lifetimes.push(t.idleGap);
+        this.upstreamRefusals++;
     }
   }
-  for (const l of floodBlocks.values()) l.sort((a, b) => a - b);
-  const idle = findIdleTimeout(lifetimes);
-  return {
-    idleTimeoutMs: idle.timeoutMs === undefined ? undefined : Math.round(idle.timeoutMs),
-    idleClusterSize: idle.size,
-    edgeRefusals,
-    upstreamRefusals,
-    floodBlocks,
-    rolesPresent,
-    endTs,
-    keylessInternal,
-  };
+
+  /** A line that named no key (whether or not it was later matched to a session). */
+  addKeyless(e: LogEvent): void {
+    this.visit(e);
+    if (
+      e.role === 'client' &&
+      !Number.isNaN(e.ts) &&
+      e.sip?.status !== undefined &&
+      (e.sip.direction === 'internal' || e.signal === 'internal-status')
+    )
+      this.keylessInternal.push({ ts: e.ts, status: e.sip.status });
+  }
+
+  addSession(s: Session): void {
+    let lastConnectTs = -Infinity;
+    for (const e of s.events) {
+      this.visit(e);
+      if (isConnectLike(e) && e.ts > lastConnectTs) lastConnectTs = e.ts;
+    }
+    for (const t of tunnelsOf(s.events)) {
+      if (t.abnormal)
+        this.closes.push({ idleGap: t.idleGap, end: t.end, idleFlag: t.idleFlag, lastConnectTs });
+    }
+  }
+
+  finish(): RunContext {
+    const endTs = this.endTs;
+    // tunnels still open when the logs end were torn down with the test, not cut
+    const lifetimes: number[] = [];
+    for (const c of this.closes) {
+      const teardown = c.end >= endTs - TEARDOWN_MS && !(c.lastConnectTs > c.end);
+      if (c.idleFlag || !teardown) lifetimes.push(c.idleGap);
+    }
+    for (const l of this.floodBlocks.values()) l.sort((a, b) => a - b);
+    this.keylessInternal.sort((a, b) => a.ts - b.ts);
+    const idle = findIdleTimeout(lifetimes);
+    return {
+      idleTimeoutMs: idle.timeoutMs === undefined ? undefined : Math.round(idle.timeoutMs),
+      idleClusterSize: idle.size,
+      edgeRefusals: this.edgeRefusals,
+      upstreamRefusals: this.upstreamRefusals,
+      floodBlocks: this.floodBlocks,
+      rolesPresent: this.rolesPresent,
+      endTs,
+      keylessInternal: this.keylessInternal,
+    };
+  }
+}
+
+export function buildRunContext(sessions: readonly Session[], extra: readonly LogEvent[]): RunContext {
+  const builder = new RunContextBuilder();
+  for (const s of sessions) builder.addSession(s);
+  for (const e of extra) builder.addKeyless(e);
+  return builder.finish();
 }

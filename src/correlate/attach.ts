@@ -12,7 +12,7 @@ export const MATCH_TOLERANCE_MS = 2_000;
 
 type Moment = 'handshake' | 'close';
 
-function momentOf(e: LogEvent): Moment | undefined {
+function momentOf(e: AttachEvent): Moment | undefined {
   if (e.kind === 'ws-handshake' || e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol')
     return 'handshake';
   if (e.signal === 'ws-open' && e.role === 'lb') return 'handshake';
@@ -33,11 +33,11 @@ function momentOf(e: LogEvent): Moment | undefined {
  * An LB tunnel line (101 with its lifetime) belongs to the client whose socket both opened at its
  * start and closed at its end: matching the start alone would hand a cut tunnel to a neighbour.
  */
-function tunnelFits(e: LogEvent): ((s: Session) => boolean) | undefined {
+function tunnelFits(e: AttachEvent): ((v: AttachView) => boolean) | undefined {
   if (e.role !== 'lb' || e.http?.status !== 101 || e.http.startTs === undefined) return undefined;
   const end = e.ts;
-  return (s) =>
-    s.events.some(
+  return (v) =>
+    v.events.some(
       (c) =>
         c.role === 'client' &&
         (c.kind === 'ws-close' || c.signal === 'app-ws-failed') &&
@@ -49,7 +49,7 @@ function tunnelFits(e: LogEvent): ((s: Session) => boolean) | undefined {
 const REFUSALS = new Set(['edge-rate-limit', 'edge-connection-limit', 'upstream-timeout', 'bad-header']);
 
 /** The time at which an LB line saw the handshake: its start when it records one. */
-function handshakeTime(e: LogEvent): number {
+function handshakeTime(e: AttachEvent): number {
   return e.role === 'lb' && e.http?.startTs !== undefined ? e.http.startTs : e.ts;
 }
 
@@ -58,7 +58,7 @@ interface Slot {
   status?: number;
   /** the client saw this handshake fail (a status ≥ 400, or a failure without one) */
   failed: boolean;
-  session: Session;
+  owner: AttachView;
   used: boolean;
 }
 
@@ -67,31 +67,99 @@ interface Slot {
  * handshake", Kamailio "required headers not present") is a refusal too: it may only join a
  * client whose handshake failed, never a neighbour that connected at the same second.
  */
-function isRefusal(e: LogEvent): boolean {
+function isRefusal(e: AttachEvent): boolean {
   if (REFUSALS.has(e.signal ?? '')) return true;
   return e.role !== 'client' && (e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol');
 }
 
-function statusOf(e: LogEvent): number | undefined {
+function statusOf(e: AttachEvent): number | undefined {
   const s = e.http?.status;
   return s && s !== 101 ? s : undefined;
 }
 
-export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]): Session[] {
-  const owned = sessions.filter((s) => s.user);
-  const orphans = sessions.filter((s) => !s.user);
-  if (owned.length === 0) return sessions;
+/** The fields of a line that time matching reads. */
+export interface AttachEvent {
+  ts: number;
+  input: number;
+  role: LogEvent['role'];
+  kind: LogEvent['kind'];
+  signal?: LogEvent['signal'];
+  http?: { status?: number; startTs?: number };
+}
+
+/** What time matching needs of a session (the session itself, or a light copy of its lines). */
+export interface AttachView {
+  /** the caller's handle on the session */
+  ref: number;
+  /** the session names a user */
+  owned: boolean;
+  /** owned: the client's handshake/close lines; orphan: every line with a handshake/close moment */
+  events: readonly AttachEvent[];
+  /** orphan: it holds an LB or SBC line */
+  hasServerLine: boolean;
+}
+
+function isClientMoment(e: AttachEvent): boolean {
+  return (
+    momentOf(e) !== undefined ||
+    e.signal === 'ws-connecting' ||
+    e.signal === 'ws-open' ||
+    e.kind === 'ws-close' ||
+    e.signal === 'app-ws-failed'
+  );
+}
+
+/** Only what time matching reads, so a session's view can outlive the session. */
+export function lightEvent(e: LogEvent): AttachEvent {
+  const light: AttachEvent = { ts: e.ts, input: e.input, role: e.role, kind: e.kind };
+  if (e.signal !== undefined) light.signal = e.signal;
+  if (e.http) light.http = { status: e.http.status, startTs: e.http.startTs };
+  return light;
+}
+
+/** The view of a time-sorted session; `copy` makes light copies of the lines instead of sharing them. */
+export function attachView(ref: number, s: Session, copy = false): AttachView {
+  const owned = s.user !== undefined;
+  const keep = owned
+    ? s.events.filter((e) => e.role === 'client' && isClientMoment(e))
+    : s.events.filter((e) => momentOf(e) !== undefined);
+  return {
+    ref,
+    owned,
+    events: copy ? keep.map(lightEvent) : keep,
+    hasServerLine: !owned && s.events.some((e) => e.role !== 'client'),
+  };
+}
+
+export interface AttachmentPlan {
+  /** orphan view ref → owner view ref */
+  orphanOwner: Map<number, number>;
+  /** keyless line index → owner view ref */
+  keylessOwner: Map<number, number>;
+}
+
+/**
+ * Decides where orphan sessions (no user) and keyless lines go: to the user whose client saw the
+ * same handshake or close at the same corrected time. Views are taken in the order given.
+ */
+export function planAttachment(
+  views: readonly AttachView[],
+  keyless: readonly { ref: number; event: AttachEvent }[],
+): AttachmentPlan {
+  const plan: AttachmentPlan = { orphanOwner: new Map(), keylessOwner: new Map() };
+  const owned = views.filter((v) => v.owned);
+  if (owned.length === 0) return plan;
 
   const slots: Record<Moment, Slot[]> = { handshake: [], close: [] };
-  for (const s of owned) {
-    for (const e of s.events) {
+  for (const v of owned) {
+    for (const e of v.events) {
       if (e.role !== 'client' || Number.isNaN(e.ts)) continue;
       const m =
         momentOf(e) ?? (e.signal === 'ws-connecting' || e.signal === 'ws-open' ? 'handshake' : undefined);
       if (!m) continue;
       const status = statusOf(e);
       const failed = (status ?? 0) >= 400 || e.signal === 'ws-handshake-failed';
-      slots[m].push({ ts: e.ts, status, failed, session: s, used: false });
+      slots[m].push({ ts: e.ts, status, failed, owner: v, used: false });
     }
   }
   slots.handshake.sort((a, b) => a.ts - b.ts);
@@ -102,7 +170,7 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
     m: Moment,
     ts: number,
     status: number | 'refusal' | undefined,
-    fits: (s: Session) => boolean = () => true,
+    fits: (v: AttachView) => boolean = () => true,
   ): Slot | undefined => {
     const list = slots[m];
     let lo = 0;
@@ -125,15 +193,13 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
             : slot.status !== undefined
       )
         continue;
-      if (!fits(slot.session)) continue;
+      if (!fits(slot.owner)) continue;
       if (!best || Math.abs(slot.ts - ts) < Math.abs(best.ts - ts)) best = slot;
     }
     return best;
   };
 
-  const touched = new Set<Session>();
-  const leftovers: Session[] = [];
-  const place = (events: LogEvent[]): Session | undefined => {
+  const place = (events: readonly AttachEvent[]): AttachView | undefined => {
     for (const e of events) {
       const m = momentOf(e);
       if (!m || Number.isNaN(e.ts)) continue;
@@ -145,29 +211,68 @@ export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]):
       );
       if (slot) {
         slot.used = true;
-        return slot.session;
+        return slot.owner;
       }
     }
     return undefined;
   };
 
-  for (const o of orphans) {
-    const target = o.events.some((e) => e.role !== 'client') ? place(o.events) : undefined;
-    if (target) {
-      target.events.push(...o.events);
-      touched.add(target);
-    } else leftovers.push(o);
+  for (const o of views) {
+    if (o.owned || !o.hasServerLine) continue;
+    const target = place(o.events);
+    if (target) plan.orphanOwner.set(o.ref, target.ref);
   }
-  for (const e of keyless) {
-    // only another view (LB, SBC) of a client's handshake or close is matched by time; a client
-    // line without a user cannot be told apart from its neighbours' lines
-    if (e.role === 'client') continue;
-    const target = place([e]);
-    if (target) {
-      target.events.push(e);
-      touched.add(target);
+  for (const { ref, event } of keyless) {
+    if (!isAttachCandidate(event)) continue;
+    const target = place([event]);
+    if (target) plan.keylessOwner.set(ref, target.ref);
+  }
+  return plan;
+}
+
+/**
+ * Only another view (LB, SBC) of a client's handshake or close is matched by time; a client line
+ * without a user cannot be told apart from its neighbours' lines.
+ */
+export function isAttachCandidate(e: AttachEvent): boolean {
+  return e.role !== 'client' && momentOf(e) !== undefined;
+}
+
+/**
+ * Moves orphans and keyless lines into their owners (sessions in memory, refs = indexes); returns
+ * the sessions left: the owners, then the orphans nobody claimed.
+ */
+export function applyAttachment(
+  sessions: readonly Session[],
+  keyless: readonly LogEvent[],
+  plan: AttachmentPlan,
+): Session[] {
+  const touched = new Set<Session>();
+  const leftovers: Session[] = [];
+  sessions.forEach((s, i) => {
+    if (s.user) return;
+    const owner = plan.orphanOwner.get(i);
+    if (owner === undefined) {
+      leftovers.push(s);
+      return;
     }
+    sessions[owner].events.push(...s.events);
+    touched.add(sessions[owner]);
+  });
+  for (const [i, owner] of plan.keylessOwner) {
+    sessions[owner].events.push(keyless[i]);
+    touched.add(sessions[owner]);
   }
   for (const s of touched) s.events.sort(byTime);
-  return [...owned, ...leftovers];
+  return [...sessions.filter((s) => s.user), ...leftovers];
+}
+
+/** Time matching on sessions in memory: orphans and keyless lines join their owners' events. */
+export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]): Session[] {
+  if (!sessions.some((s) => s.user)) return sessions;
+  const plan = planAttachment(
+    sessions.map((s, i) => attachView(i, s)),
+    keyless.map((event, ref) => ({ ref, event })),
+  );
+  return applyAttachment(sessions, keyless, plan);
 }

@@ -123,29 +123,33 @@ export function coarseCentre(diffs: number[]): number | undefined {
   return n ? sum / n : centre;
 }
 
-export function estimateClocks(sessions: readonly Session[], inputs: readonly InputClock[]): ClockEstimate {
-  const n = inputs.length;
-  const exact = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
-  const loose = new Map<string, number[]>(); // the same from 'sip*' anchors
-  const coarsePairs = new Map<string, number>();
-  const push = (a: AnchorPoint, b: AnchorPoint) => {
+/**
+ * Pairs of the same happening seen by two inputs, collected session by session (a run too large for
+ * memory is read one partition at a time); `estimate` turns them into offsets.
+ */
+export class ClockPairs {
+  private readonly exact = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
+  private readonly loose = new Map<string, number[]>(); // the same from 'sip*' anchors
+  private readonly coarsePairs = new Map<string, number>();
+
+  private push(a: AnchorPoint, b: AnchorPoint): void {
     if (a.input === b.input) return;
     const [x, y] = a.input < b.input ? [a, b] : [b, a];
     const d = y.ts - x.ts;
     if (Math.abs(d) > MAX_PAIR_DISTANCE_MS) return;
     const key = `${x.input},${y.input}`;
-    const diffs = a.anchor === 'sip*' ? loose : exact;
+    const diffs = a.anchor === 'sip*' ? this.loose : this.exact;
     let list = diffs.get(key);
     if (!list) diffs.set(key, (list = []));
     if (list.length >= MAX_SAMPLES) return;
     list.push(d);
-    if (x.coarse || y.coarse) coarsePairs.set(key, (coarsePairs.get(key) ?? 0) + 1);
-  };
+    if (x.coarse || y.coarse) this.coarsePairs.set(key, (this.coarsePairs.get(key) ?? 0) + 1);
+  }
 
-  for (const s of sessions) {
+  addSession(s: Session): void {
     const points: AnchorPoint[] = [];
     for (const e of s.events) anchorsOf(e, points);
-    if (points.length < 2) continue;
+    if (points.length < 2) return;
     const sip = new Map<string, AnchorPoint[]>();
     const other: AnchorPoint[] = [];
     for (const p of points) {
@@ -157,14 +161,32 @@ export function estimateClocks(sessions: readonly Session[], inputs: readonly In
       } else other.push(p);
     }
     for (const list of sip.values()) {
-      for (const a of list) for (const b of list) if (a.role !== b.role && a.sent && !b.sent) push(a, b);
+      for (const a of list) for (const b of list) if (a.role !== b.role && a.sent && !b.sent) this.push(a, b);
     }
     // handshake anchors: client against LB, same anchor kind and id; bounded per session
     const client = other.filter((p) => p.role === 'client').slice(0, 60);
     const lb = other.filter((p) => p.role === 'lb').slice(0, 60);
-    for (const a of client) for (const b of lb) if (a.anchor === b.anchor && a.id === b.id) push(a, b);
+    for (const a of client) for (const b of lb) if (a.anchor === b.anchor && a.id === b.id) this.push(a, b);
   }
 
+  estimate(inputs: readonly InputClock[]): ClockEstimate {
+    return offsetsFromPairs(this.exact, this.loose, this.coarsePairs, inputs);
+  }
+}
+
+export function estimateClocks(sessions: readonly Session[], inputs: readonly InputClock[]): ClockEstimate {
+  const pairs = new ClockPairs();
+  for (const s of sessions) pairs.addSession(s);
+  return pairs.estimate(inputs);
+}
+
+function offsetsFromPairs(
+  exact: ReadonlyMap<string, number[]>,
+  loose: ReadonlyMap<string, number[]>,
+  coarsePairs: ReadonlyMap<string, number>,
+  inputs: readonly InputClock[],
+): ClockEstimate {
+  const n = inputs.length;
   // exact pairs decide; the loose ones only link inputs that have (almost) no exact pairs
   const diffs = new Map(loose);
   for (const [key, list] of exact)
@@ -246,18 +268,23 @@ function pickReference(inputs: readonly InputClock[]): number {
   return 0;
 }
 
+/** Moves one event to the reference clock (in place). */
+export function shiftEvent(
+  e: { ts: number; input: number; http?: { startTs?: number } },
+  offsets: readonly number[],
+): void {
+  const o = offsets[e.input] ?? 0;
+  if (o === 0) return;
+  e.ts -= o;
+  if (e.http?.startTs !== undefined) e.http.startTs -= o;
+}
+
 /** Applies offsets in place: every event's ts moves to the reference clock. */
 export function applyClocks(
   sessions: readonly Session[],
   extra: readonly LogEvent[],
   offsets: readonly number[],
 ): void {
-  const shift = (e: LogEvent) => {
-    const o = offsets[e.input] ?? 0;
-    if (o === 0) return;
-    e.ts -= o;
-    if (e.http?.startTs !== undefined) e.http.startTs -= o;
-  };
-  for (const s of sessions) s.events.forEach(shift);
-  extra.forEach(shift);
+  for (const s of sessions) for (const e of s.events) shiftEvent(e, offsets);
+  for (const e of extra) shiftEvent(e, offsets);
 }

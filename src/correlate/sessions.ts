@@ -5,6 +5,8 @@
  */
 import type { LogEvent } from '../model.js';
 import { detach, retainEvent, StringPool } from './retain.js';
+import { SpillDir, SpillWriter } from './spill.js';
+import { MemoryRun, SpillRun, type CorrelatedRun } from './store.js';
 
 export interface Session {
   id: string;
@@ -38,6 +40,16 @@ function isNotable(e: LogEvent): boolean {
   return e.signal !== undefined && e.signal !== 'keepalive' && e.signal !== 'registered';
 }
 
+/** Kept events held in memory before the run spills them to disk (about 1–2 KB each in memory). */
+export const MAX_EVENTS_IN_MEMORY = 100_000;
+
+export interface SpillOptions {
+  /** kept events held in memory before spilling (default MAX_EVENTS_IN_MEMORY) */
+  maxEventsInMemory?: number;
+  /** directory for spill files (default: the system's temporary directory) */
+  tmpDir?: string;
+}
+
 export class SessionBuilder {
   private readonly parent: number[] = [];
   private readonly keyNode = new Map<string, number>();
@@ -49,8 +61,39 @@ export class SessionBuilder {
   private readonly strings = new StringPool();
   /** routine events dropped from sessions past MAX_EVENTS_PER_KEY */
   capped = 0;
+  /** arrival number of the next kept event */
+  private seq = 0;
+  private spill: { dir: SpillDir; events: SpillWriter; keyless: SpillWriter } | undefined;
+  private keylessCount = 0;
+  private readonly maxEventsInMemory: number;
 
-  constructor(private readonly formatOfInput: (input: number) => string) {}
+  constructor(
+    private readonly formatOfInput: (input: number) => string,
+    private readonly spillOptions: SpillOptions = {},
+  ) {
+    this.maxEventsInMemory = spillOptions.maxEventsInMemory ?? MAX_EVENTS_IN_MEMORY;
+  }
+
+  /** Whether kept events went to spill files (the run was larger than memory should hold). */
+  get spilled(): boolean {
+    return this.spill !== undefined;
+  }
+
+  /** Moves every held event to spill files; later events go there directly. */
+  private startSpill(): void {
+    const dir = new SpillDir(this.spillOptions.tmpDir);
+    const spill = {
+      dir,
+      events: new SpillWriter(dir.file('events')),
+      keyless: new SpillWriter(dir.file('keyless'), 256 << 10),
+    };
+    this.spill = spill;
+    this.events.forEach((e, i) => spill.events.write(this.eventNode[i], i, e));
+    this.keyless.forEach((e, i) => spill.keyless.write(0, i, e));
+    this.events.length = 0;
+    this.eventNode.length = 0;
+    this.keyless.length = 0;
+  }
 
   private find(n: number): number {
     let root = n;
@@ -105,10 +148,13 @@ export class SessionBuilder {
 
   add(event: LogEvent): void {
     if (event.role === 'client' && !event.keys.user) this.knownTag(event);
-    retainEvent(event, this.strings);
+    // a spilled event is written at once: it keeps nothing alive
+    if (!this.spill) retainEvent(event, this.strings);
     const keys = this.keysOf(event);
     if (keys.length === 0) {
-      this.keyless.push(event);
+      if (this.spill) this.spill.keyless.write(0, this.keylessCount, event);
+      else this.keyless.push(event);
+      this.keylessCount++;
       return;
     }
     const nodes = keys.map((k) => this.node(k.key, k.user));
@@ -122,8 +168,13 @@ export class SessionBuilder {
       this.capped++;
       return;
     }
-    this.events.push(event);
-    this.eventNode.push(anchor);
+    if (this.spill) this.spill.events.write(anchor, this.seq, event);
+    else {
+      this.events.push(event);
+      this.eventNode.push(anchor);
+      if (this.events.length > this.maxEventsInMemory) this.startSpill();
+    }
+    this.seq++;
   }
 
   /**
@@ -154,6 +205,21 @@ export class SessionBuilder {
   /** Events that named no key at all (e.g. a handshake error without an address). */
   keylessEvents(): LogEvent[] {
     return this.keyless;
+  }
+
+  /** The correlated run: in memory, or read back from the spill files partition by partition. */
+  finish(): CorrelatedRun {
+    const spill = this.spill;
+    if (!spill) return new MemoryRun(this.build(), this.keyless);
+    const rootOf = new Int32Array(this.parent.length);
+    for (let n = 0; n < rootOf.length; n++) rootOf[n] = this.find(n);
+    return new SpillRun({
+      ...spill,
+      rootOf,
+      userOf: (root) => this.rootUser.get(root),
+      eventsPerNode: this.perAnchor,
+      partitionEvents: this.maxEventsInMemory,
+    });
   }
 
   build(): Session[] {
