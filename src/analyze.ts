@@ -5,15 +5,8 @@
 import type { Readable } from 'node:stream';
 import { RunClassifier, type InputRef, type RunClassification } from './classify/index.js';
 import { RunContextBuilder } from './classify/run-context.js';
-import {
-  attachView,
-  isAttachCandidate,
-  lightEvent,
-  planAttachment,
-  type AttachEvent,
-  type AttachView,
-} from './correlate/attach.js';
-import { ClockPairs, shiftEvent, type InputClock } from './correlate/clock.js';
+import { AttachIndex } from './correlate/attach.js';
+import { ClockPairs, type InputClock } from './correlate/clock.js';
 import { SessionBuilder, type SpillOptions } from './correlate/sessions.js';
 import type { CorrelatedRun } from './correlate/store.js';
 import { DETECT_LINES, detectFormat, type Detection } from './formats/detect.js';
@@ -420,36 +413,26 @@ function correlateAndClassify(
   inputRefs: readonly InputRef[],
   onOffsets: (offsets: readonly number[]) => void,
 ): RunClassification {
-  const pairs = new ClockPairs();
-  const views: { view: AttachView; order: number }[] = [];
-  correlated.forEachSession((s, ref, order) => {
-    pairs.addSession(s);
-    // a spilled session is gone after the pass: its view keeps light copies of its lines
-    views.push({ view: attachView(ref, s, correlated.spilled), order });
-  });
-  const { offsets } = pairs.estimate(clockInputs);
-  onOffsets(offsets);
-  correlated.setClocks(offsets);
-  if (correlated.spilled) {
-    views.sort((a, b) => a.order - b.order);
-    for (const { view } of views) for (const e of view.events) shiftEvent(e, offsets);
+  const context = new RunContextBuilder();
+  // pass 1: clock pairs and time-matching slots (both dropped once they have done their part)
+  {
+    const pairs = new ClockPairs();
+    const attach = new AttachIndex();
+    correlated.forEachSession((s, ref, order) => {
+      pairs.addSession(s);
+      attach.addSession(s, ref, order);
+    });
+    const { offsets } = pairs.estimate(clockInputs);
+    onOffsets(offsets);
+    correlated.setClocks(offsets);
+    correlated.forEachKeyless((e, ref) => {
+      context.addKeyless(e);
+      attach.addKeyless(e, ref, true);
+    });
+    correlated.setAttachment(attach.plan(offsets));
   }
 
-  const context = new RunContextBuilder();
-  const keyless: { ref: number; event: AttachEvent }[] = [];
-  correlated.forEachKeyless((e, ref) => {
-    context.addKeyless(e);
-    if (isAttachCandidate(e)) keyless.push({ ref, event: correlated.spilled ? lightEvent(e) : e });
-  });
-  correlated.setAttachment(
-    planAttachment(
-      views.map((v) => v.view),
-      keyless,
-    ),
-  );
-  views.length = 0;
-  keyless.length = 0;
-
+  // pass 2: the run's context; pass 3: the verdicts
   correlated.forEachSession((s) => context.addSession(s));
   const classifier = new RunClassifier(context.finish(), inputRefs, correlated.anyUser);
   correlated.forEachSession((s) => classifier.add(s));

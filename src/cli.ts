@@ -2,10 +2,11 @@
  * The command line: wires options to the pipeline. No analysis happens here.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { basename } from 'node:path';
 import { analyze, type Progress } from './analyze.js';
+import { MAX_EVENTS_IN_MEMORY } from './correlate/sessions.js';
 import { detectFormat } from './formats/detect.js';
 import { FORMATS } from './formats/index.js';
 import { compileNginxLogFormat } from './formats/nginx-log-format.js';
@@ -99,6 +100,17 @@ interface AnalyzeFlags {
   color?: boolean;
   redact: boolean;
   redactIps?: boolean;
+  maxEventsInMemory?: string;
+  tmpDir?: string;
+}
+
+async function isWritableDir(path: string): Promise<boolean> {
+  try {
+    await fs.access(path, constants.W_OK);
+    return (await fs.stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number> {
@@ -116,6 +128,14 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
     if (!Number.isInteger(year) || year < 1970 || year > 2200)
       throw new UsageError(`--year ${flags.year}: not a year`);
   }
+  let maxEventsInMemory: number | undefined;
+  if (flags.maxEventsInMemory !== undefined) {
+    maxEventsInMemory = Number(flags.maxEventsInMemory);
+    if (!Number.isInteger(maxEventsInMemory) || maxEventsInMemory < 1)
+      throw new UsageError(`--max-events-in-memory ${flags.maxEventsInMemory}: not a positive whole number`);
+  }
+  if (flags.tmpDir !== undefined && !(await isWritableDir(flags.tmpDir)))
+    throw new UsageError(`--tmp-dir ${flags.tmpDir}: not a writable directory`);
   if (!flags.redact && flags.redactIps)
     throw new UsageError('--redact-ips needs redaction on (drop --no-redact)');
   const extraFormats: LogFormat[] = [
@@ -136,7 +156,16 @@ async function runAnalyze(paths: string[], flags: AnalyzeFlags): Promise<number>
     ? setInterval(() => process.stderr.write(`\r\u001b[K${progressLine(progress, started)}`), 250)
     : undefined;
   try {
-    result = await analyze({ paths, formatOf, skew, tz: flags.tz, year, progress, extraFormats });
+    result = await analyze({
+      paths,
+      formatOf,
+      skew,
+      tz: flags.tz,
+      year,
+      progress,
+      extraFormats,
+      spill: { maxEventsInMemory, tmpDir: flags.tmpDir },
+    });
   } catch (err) {
     if (err instanceof Error && /time zone|--format-of/.test(err.message)) throw new UsageError(err.message);
     throw err;
@@ -413,6 +442,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
       '--nginx-log-format <spec>',
       "nginx access logs written with this log_format (the string from nginx.conf), read as 'nginx-custom'",
     )
+    .option(
+      '--max-events-in-memory <n>',
+      `events held in memory before the run spills its sessions to disk (default ${MAX_EVENTS_IN_MEMORY})`,
+    )
+    .option('--tmp-dir <dir>', 'where a large run spills (default: $TMPDIR or /tmp); removed at the end')
     .action(async (paths: string[], flags: AnalyzeFlags) => setExit(await runAnalyze(paths, flags)));
 
   program

@@ -3,6 +3,7 @@
  * whether the edge refused handshakes itself, which source IPs the SBC's flood guard blocked.
  */
 import type { LogEvent } from '../model.js';
+import { F64Column, I32Column } from '../correlate/columns.js';
 import type { Session } from '../correlate/sessions.js';
 
 export interface RunContext {
@@ -144,15 +145,6 @@ export function findIdleTimeout(lifetimesMs: readonly number[]): { timeoutMs?: n
   return { timeoutMs: inCluster[Math.floor(inCluster.length / 2)], size: inCluster.length };
 }
 
-/** One abnormal tunnel close, kept until the end of the run is known (teardown or not). */
-interface TunnelClose {
-  idleGap: number;
-  end: number;
-  idleFlag: boolean;
-  /** latest (re)connect of the tunnel's session */
-  lastConnectTs: number;
-}
-
 function isConnectLike(e: LogEvent): boolean {
   return e.signal === 'ws-connecting' || e.signal === 'reconnect' || e.kind === 'ws-handshake';
 }
@@ -162,7 +154,12 @@ function isConnectLike(e: LogEvent): boolean {
  * that a run too large for memory can be read partition by partition. Only numbers are kept.
  */
 export class RunContextBuilder {
-  private readonly closes: TunnelClose[] = [];
+  // abnormal tunnel closes, kept until the end of the run is known (teardown or not)
+  private readonly closeGap = new F64Column();
+  private readonly closeEnd = new F64Column();
+  private readonly closeIdleFlag = new I32Column();
+  /** latest (re)connect of the tunnel's session */
+  private readonly closeLastConnect = new F64Column();
   private readonly floodBlocks = new Map<string, number[]>();
   private readonly rolesPresent = new Set<string>();
   private readonly keylessInternal: { ts: number; status: number }[] = [];
@@ -204,8 +201,11 @@ export class RunContextBuilder {
       if (isConnectLike(e) && e.ts > lastConnectTs) lastConnectTs = e.ts;
     }
     for (const t of tunnelsOf(s.events)) {
-      if (t.abnormal)
-        this.closes.push({ idleGap: t.idleGap, end: t.end, idleFlag: t.idleFlag, lastConnectTs });
+      if (!t.abnormal) continue;
+      this.closeGap.push(t.idleGap);
+      this.closeEnd.push(t.end);
+      this.closeIdleFlag.push(t.idleFlag ? 1 : 0);
+      this.closeLastConnect.push(lastConnectTs);
     }
   }
 
@@ -213,9 +213,10 @@ export class RunContextBuilder {
     const endTs = this.endTs;
     // tunnels still open when the logs end were torn down with the test, not cut
     const lifetimes: number[] = [];
-    for (const c of this.closes) {
-      const teardown = c.end >= endTs - TEARDOWN_MS && !(c.lastConnectTs > c.end);
-      if (c.idleFlag || !teardown) lifetimes.push(c.idleGap);
+    for (let i = 0; i < this.closeGap.length; i++) {
+      const end = this.closeEnd.get(i);
+      const teardown = end >= endTs - TEARDOWN_MS && !(this.closeLastConnect.get(i) > end);
+      if (this.closeIdleFlag.get(i) === 1 || !teardown) lifetimes.push(this.closeGap.get(i));
     }
     for (const l of this.floodBlocks.values()) l.sort((a, b) => a - b);
     this.keylessInternal.sort((a, b) => a.ts - b.ts);

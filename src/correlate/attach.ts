@@ -5,6 +5,7 @@
  * status, when both sides know it). Unmatched leftovers stay as sessions of their own.
  */
 import type { LogEvent } from '../model.js';
+import { F64Column, I32Column } from './columns.js';
 import { byTime, type Session } from './sessions.js';
 
 /** How far apart (after clock correction) two views of one handshake or close may be. */
@@ -12,7 +13,7 @@ export const MATCH_TOLERANCE_MS = 2_000;
 
 type Moment = 'handshake' | 'close';
 
-function momentOf(e: AttachEvent): Moment | undefined {
+function momentOf(e: LogEvent): Moment | undefined {
   if (e.kind === 'ws-handshake' || e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol')
     return 'handshake';
   if (e.signal === 'ws-open' && e.role === 'lb') return 'handshake';
@@ -29,214 +30,242 @@ function momentOf(e: AttachEvent): Moment | undefined {
   return undefined;
 }
 
-/**
- * An LB tunnel line (101 with its lifetime) belongs to the client whose socket both opened at its
- * start and closed at its end: matching the start alone would hand a cut tunnel to a neighbour.
- */
-function tunnelFits(e: AttachEvent): ((v: AttachView) => boolean) | undefined {
-  if (e.role !== 'lb' || e.http?.status !== 101 || e.http.startTs === undefined) return undefined;
-  const end = e.ts;
-  return (v) =>
-    v.events.some(
-      (c) =>
-        c.role === 'client' &&
-        (c.kind === 'ws-close' || c.signal === 'app-ws-failed') &&
-        Math.abs(c.ts - end) <= MATCH_TOLERANCE_MS,
-    );
-}
-
 /** Lines that say the edge refused a handshake even when they carry no status (error logs). */
 const REFUSALS = new Set(['edge-rate-limit', 'edge-connection-limit', 'upstream-timeout', 'bad-header']);
-
-/** The time at which an LB line saw the handshake: its start when it records one. */
-function handshakeTime(e: AttachEvent): number {
-  return e.role === 'lb' && e.http?.startTs !== undefined ? e.http.startTs : e.ts;
-}
-
-interface Slot {
-  ts: number;
-  status?: number;
-  /** the client saw this handshake fail (a status ≥ 400, or a failure without one) */
-  failed: boolean;
-  owner: AttachView;
-  used: boolean;
-}
 
 /**
  * A server line saying a handshake failed without a status (OpenSIPS "cannot complete WebSocket
  * handshake", Kamailio "required headers not present") is a refusal too: it may only join a
  * client whose handshake failed, never a neighbour that connected at the same second.
  */
-function isRefusal(e: AttachEvent): boolean {
+function isRefusal(e: LogEvent): boolean {
   if (REFUSALS.has(e.signal ?? '')) return true;
   return e.role !== 'client' && (e.signal === 'ws-handshake-failed' || e.signal === 'missing-subprotocol');
 }
 
-function statusOf(e: AttachEvent): number | undefined {
+function statusOf(e: LogEvent): number | undefined {
   const s = e.http?.status;
   return s && s !== 101 ? s : undefined;
 }
 
-/** The fields of a line that time matching reads. */
-export interface AttachEvent {
+/** What to look for: a status (> 0), a refusal without one (REFUSAL), or nothing said (NO_STATUS). */
+const NO_STATUS = 0;
+const REFUSAL = -1;
+
+/** The input of a time already moved to the reference clock: no offset applies. */
+const ON_REFERENCE_CLOCK = -1;
+
+/** One handshake or close seen by an LB or SBC line that a key could not place. */
+interface Candidate {
+  moment: Moment;
+  /** when the line saw it (an LB line's request start for a handshake), on its input's clock */
   ts: number;
   input: number;
-  role: LogEvent['role'];
-  kind: LogEvent['kind'];
-  signal?: LogEvent['signal'];
-  http?: { status?: number; startTs?: number };
+  want: number;
+  /** an LB tunnel line (101 with its start): its end, which the client's close must match */
+  tunnelEnd?: number;
 }
 
-/** What time matching needs of a session (the session itself, or a light copy of its lines). */
-export interface AttachView {
-  /** the caller's handle on the session */
-  ref: number;
-  /** the session names a user */
-  owned: boolean;
-  /** owned: the client's handshake/close lines; orphan: every line with a handshake/close moment */
-  events: readonly AttachEvent[];
-  /** orphan: it holds an LB or SBC line */
-  hasServerLine: boolean;
-}
-
-function isClientMoment(e: AttachEvent): boolean {
-  return (
-    momentOf(e) !== undefined ||
-    e.signal === 'ws-connecting' ||
-    e.signal === 'ws-open' ||
-    e.kind === 'ws-close' ||
-    e.signal === 'app-ws-failed'
-  );
-}
-
-/** Only what time matching reads, so a session's view can outlive the session. */
-export function lightEvent(e: LogEvent): AttachEvent {
-  const light: AttachEvent = { ts: e.ts, input: e.input, role: e.role, kind: e.kind };
-  if (e.signal !== undefined) light.signal = e.signal;
-  if (e.http) light.http = { status: e.http.status, startTs: e.http.startTs };
-  return light;
-}
-
-/** The view of a time-sorted session; `copy` makes light copies of the lines instead of sharing them. */
-export function attachView(ref: number, s: Session, copy = false): AttachView {
-  const owned = s.user !== undefined;
-  const keep = owned
-    ? s.events.filter((e) => e.role === 'client' && isClientMoment(e))
-    : s.events.filter((e) => momentOf(e) !== undefined);
-  return {
-    ref,
-    owned,
-    events: copy ? keep.map(lightEvent) : keep,
-    hasServerLine: !owned && s.events.some((e) => e.role !== 'client'),
+function candidateOf(e: LogEvent): Candidate | undefined {
+  const moment = momentOf(e);
+  if (!moment || Number.isNaN(e.ts)) return undefined;
+  const startTs = e.role === 'lb' ? e.http?.startTs : undefined;
+  const c: Candidate = {
+    moment,
+    // the time at which an LB line saw the handshake: its start when it records one
+    ts: moment === 'handshake' && startTs !== undefined ? startTs : e.ts,
+    input: e.input,
+    want: statusOf(e) ?? (isRefusal(e) ? REFUSAL : NO_STATUS),
   };
-}
-
-export interface AttachmentPlan {
-  /** orphan view ref → owner view ref */
-  orphanOwner: Map<number, number>;
-  /** keyless line index → owner view ref */
-  keylessOwner: Map<number, number>;
-}
-
-/**
- * Decides where orphan sessions (no user) and keyless lines go: to the user whose client saw the
- * same handshake or close at the same corrected time. Views are taken in the order given.
- */
-export function planAttachment(
-  views: readonly AttachView[],
-  keyless: readonly { ref: number; event: AttachEvent }[],
-): AttachmentPlan {
-  const plan: AttachmentPlan = { orphanOwner: new Map(), keylessOwner: new Map() };
-  const owned = views.filter((v) => v.owned);
-  if (owned.length === 0) return plan;
-
-  const slots: Record<Moment, Slot[]> = { handshake: [], close: [] };
-  for (const v of owned) {
-    for (const e of v.events) {
-      if (e.role !== 'client' || Number.isNaN(e.ts)) continue;
-      const m =
-        momentOf(e) ?? (e.signal === 'ws-connecting' || e.signal === 'ws-open' ? 'handshake' : undefined);
-      if (!m) continue;
-      const status = statusOf(e);
-      const failed = (status ?? 0) >= 400 || e.signal === 'ws-handshake-failed';
-      slots[m].push({ ts: e.ts, status, failed, owner: v, used: false });
-    }
-  }
-  slots.handshake.sort((a, b) => a.ts - b.ts);
-  slots.close.sort((a, b) => a.ts - b.ts);
-
-  /** status: the refusal the line records; 'refusal': it refused without saying the status */
-  const find = (
-    m: Moment,
-    ts: number,
-    status: number | 'refusal' | undefined,
-    fits: (v: AttachView) => boolean = () => true,
-  ): Slot | undefined => {
-    const list = slots[m];
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (list[mid].ts < ts - MATCH_TOLERANCE_MS) lo = mid + 1;
-      else hi = mid;
-    }
-    // a refusal with a status goes only to a client that saw that status
-    let best: Slot | undefined;
-    for (let i = lo; i < list.length && list[i].ts <= ts + MATCH_TOLERANCE_MS; i++) {
-      const slot = list[i];
-      if (slot.used) continue;
-      if (
-        status === 'refusal'
-          ? !slot.failed
-          : status !== undefined
-            ? slot.status !== status
-            : slot.status !== undefined
-      )
-        continue;
-      if (!fits(slot.owner)) continue;
-      if (!best || Math.abs(slot.ts - ts) < Math.abs(best.ts - ts)) best = slot;
-    }
-    return best;
-  };
-
-  const place = (events: readonly AttachEvent[]): AttachView | undefined => {
-    for (const e of events) {
-      const m = momentOf(e);
-      if (!m || Number.isNaN(e.ts)) continue;
-      const slot = find(
-        m,
-        m === 'handshake' ? handshakeTime(e) : e.ts,
-        statusOf(e) ?? (isRefusal(e) ? 'refusal' : undefined),
-        tunnelFits(e),
-      );
-      if (slot) {
-        slot.used = true;
-        return slot.owner;
-      }
-    }
-    return undefined;
-  };
-
-  for (const o of views) {
-    if (o.owned || !o.hasServerLine) continue;
-    const target = place(o.events);
-    if (target) plan.orphanOwner.set(o.ref, target.ref);
-  }
-  for (const { ref, event } of keyless) {
-    if (!isAttachCandidate(event)) continue;
-    const target = place([event]);
-    if (target) plan.keylessOwner.set(ref, target.ref);
-  }
-  return plan;
+  // an LB tunnel line belongs to the client whose socket both opened at its start and closed at
+  // its end: matching the start alone would hand a cut tunnel to a neighbour
+  if (e.role === 'lb' && e.http?.status === 101 && e.http.startTs !== undefined) c.tunnelEnd = e.ts;
+  return c;
 }
 
 /**
  * Only another view (LB, SBC) of a client's handshake or close is matched by time; a client line
  * without a user cannot be told apart from its neighbours' lines.
  */
-export function isAttachCandidate(e: AttachEvent): boolean {
-  return e.role !== 'client' && momentOf(e) !== undefined;
+export function isAttachCandidate(e: LogEvent): boolean {
+  return e.role !== 'client' && momentOf(e) !== undefined && !Number.isNaN(e.ts);
 }
+
+export interface AttachmentPlan {
+  /** orphan session ref → owner session ref */
+  orphanOwner: Map<number, number>;
+  /** keyless line ref → owner session ref */
+  keylessOwner: Map<number, number>;
+}
+
+/**
+ * Time matching for what keys could not join. Sessions and keyless lines are given one at a time
+ * (a spilled run is read one partition at a time); only numbers are kept: the moments of the users'
+ * clients (slots) and the moments of orphan sessions and keyless LB/SBC lines (candidates). Times
+ * stay on each input's clock until `plan` is given the offsets.
+ */
+export class AttachIndex {
+  // slots: one per handshake or close a user's client saw
+  private readonly slotTs = new F64Column();
+  private readonly slotInput = new I32Column();
+  /** HANDSHAKE_BIT | FAILED_BIT */
+  private readonly slotFlags = new I32Column();
+  private readonly slotStatus = new I32Column();
+  private readonly slotOwner = new I32Column();
+  // client closes (and app "connection failed" lines) of each user, for tunnel lines
+  private readonly closeTs = new F64Column();
+  private readonly closeInput = new I32Column();
+  private readonly closeOwner = new I32Column();
+  private readonly orphans: { ref: number; order: number; candidates: Candidate[] }[] = [];
+  // keyless candidates, in arrival order
+  private readonly keylessTs = new F64Column();
+  private readonly keylessEnd = new F64Column();
+  private readonly keylessInput = new I32Column();
+  private readonly keylessFlags = new I32Column();
+  private readonly keylessWant = new I32Column();
+  private readonly keylessRef = new I32Column();
+
+  /** A time-sorted session; `order` is the arrival of its first line (orphans are placed in that order). */
+  addSession(s: Session, ref: number, order: number): void {
+    if (s.user === undefined) {
+      if (!s.events.some((e) => e.role !== 'client')) return;
+      const candidates: Candidate[] = [];
+      for (const e of s.events) {
+        const c = candidateOf(e);
+        if (c) candidates.push(c);
+      }
+      if (candidates.length) this.orphans.push({ ref, order, candidates });
+      return;
+    }
+    for (const e of s.events) {
+      if (e.role !== 'client' || Number.isNaN(e.ts)) continue;
+      if (e.kind === 'ws-close' || e.signal === 'app-ws-failed') {
+        this.closeTs.push(e.ts);
+        this.closeInput.push(e.input);
+        this.closeOwner.push(ref);
+      }
+      const m =
+        momentOf(e) ?? (e.signal === 'ws-connecting' || e.signal === 'ws-open' ? 'handshake' : undefined);
+      if (!m) continue;
+      const status = statusOf(e);
+      const failed = (status ?? 0) >= 400 || e.signal === 'ws-handshake-failed';
+      this.slotTs.push(e.ts);
+      this.slotInput.push(e.input);
+      this.slotFlags.push((m === 'handshake' ? HANDSHAKE_BIT : 0) | (failed ? FAILED_BIT : 0));
+      this.slotStatus.push(status ?? NO_STATUS);
+      this.slotOwner.push(ref);
+    }
+  }
+
+  /** A line that named no key, in arrival order; `corrected`: its time is on the reference clock already. */
+  addKeyless(e: LogEvent, ref: number, corrected = false): void {
+    if (!isAttachCandidate(e)) return;
+    const c = candidateOf(e);
+    if (!c) return;
+    this.keylessTs.push(c.ts);
+    this.keylessEnd.push(c.tunnelEnd ?? NaN);
+    this.keylessInput.push(corrected ? ON_REFERENCE_CLOCK : c.input);
+    this.keylessFlags.push(c.moment === 'handshake' ? HANDSHAKE_BIT : 0);
+    this.keylessWant.push(c.want);
+    this.keylessRef.push(ref);
+  }
+
+  /**
+   * Where orphan sessions (no user) and keyless lines go: to the user whose client saw the same
+   * handshake or close at the same corrected time (and the same status, when both sides know it).
+   */
+  plan(offsets: readonly number[]): AttachmentPlan {
+    const plan: AttachmentPlan = { orphanOwner: new Map(), keylessOwner: new Map() };
+    const slotCount = this.slotTs.length;
+    if (slotCount === 0) return plan;
+    const at = (ts: number, input: number) => ts - (offsets[input] ?? 0);
+    const slotAt = new Float64Array(slotCount);
+    for (let i = 0; i < slotCount; i++) slotAt[i] = at(this.slotTs.get(i), this.slotInput.get(i));
+    const bySlotTime = (handshake: boolean) => {
+      const ids: number[] = [];
+      for (let i = 0; i < slotCount; i++)
+        if (((this.slotFlags.get(i) & HANDSHAKE_BIT) !== 0) === handshake) ids.push(i);
+      return Int32Array.from(ids).sort((a, b) => slotAt[a] - slotAt[b]);
+    };
+    const slots: Record<Moment, Int32Array> = { handshake: bySlotTime(true), close: bySlotTime(false) };
+    const used = new Uint8Array(slotCount);
+    const closeAt = new Float64Array(this.closeTs.length);
+    for (let i = 0; i < closeAt.length; i++) closeAt[i] = at(this.closeTs.get(i), this.closeInput.get(i));
+    const closes = Int32Array.from(closeAt.keys()).sort((a, b) => closeAt[a] - closeAt[b]);
+
+    /** first index in `order` whose time is ≥ t */
+    const lowerBound = (order: Int32Array, times: Float64Array, t: number) => {
+      let lo = 0;
+      let hi = order.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (times[order[mid]] < t) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    const closedNear = (owner: number, end: number) => {
+      for (let k = lowerBound(closes, closeAt, end - MATCH_TOLERANCE_MS); k < closes.length; k++) {
+        const i = closes[k];
+        if (closeAt[i] > end + MATCH_TOLERANCE_MS) break;
+        if (this.closeOwner.get(i) === owner) return true;
+      }
+      return false;
+    };
+    const find = (c: Candidate): number | undefined => {
+      const ts = at(c.ts, c.input);
+      const end = c.tunnelEnd === undefined ? undefined : at(c.tunnelEnd, c.input);
+      const list = slots[c.moment];
+      let best: number | undefined;
+      for (let k = lowerBound(list, slotAt, ts - MATCH_TOLERANCE_MS); k < list.length; k++) {
+        const i = list[k];
+        if (slotAt[i] > ts + MATCH_TOLERANCE_MS) break;
+        if (used[i]) continue;
+        // a refusal with a status goes only to a client that saw that status
+        if (
+          c.want === REFUSAL ? (this.slotFlags.get(i) & FAILED_BIT) === 0 : this.slotStatus.get(i) !== c.want
+        )
+          continue;
+        if (end !== undefined && !closedNear(this.slotOwner.get(i), end)) continue;
+        if (best === undefined || Math.abs(slotAt[i] - ts) < Math.abs(slotAt[best] - ts)) best = i;
+      }
+      return best;
+    };
+    const place = (candidates: readonly Candidate[]): number | undefined => {
+      for (const c of candidates) {
+        const slot = find(c);
+        if (slot !== undefined) {
+          used[slot] = 1;
+          return this.slotOwner.get(slot);
+        }
+      }
+      return undefined;
+    };
+
+    this.orphans.sort((a, b) => a.order - b.order);
+    for (const o of this.orphans) {
+      const owner = place(o.candidates);
+      if (owner !== undefined) plan.orphanOwner.set(o.ref, owner);
+    }
+    for (let i = 0; i < this.keylessTs.length; i++) {
+      const end = this.keylessEnd.get(i);
+      const owner = place([
+        {
+          moment: (this.keylessFlags.get(i) & HANDSHAKE_BIT) !== 0 ? 'handshake' : 'close',
+          ts: this.keylessTs.get(i),
+          input: this.keylessInput.get(i),
+          want: this.keylessWant.get(i),
+          tunnelEnd: Number.isNaN(end) ? undefined : end,
+        },
+      ]);
+      if (owner !== undefined) plan.keylessOwner.set(this.keylessRef.get(i), owner);
+    }
+    return plan;
+  }
+}
+
+const HANDSHAKE_BIT = 1;
+const FAILED_BIT = 2;
 
 /**
  * Moves orphans and keyless lines into their owners (sessions in memory, refs = indexes); returns
@@ -267,12 +296,11 @@ export function applyAttachment(
   return [...sessions.filter((s) => s.user), ...leftovers];
 }
 
-/** Time matching on sessions in memory: orphans and keyless lines join their owners' events. */
+/** Time matching on sessions in memory whose clocks are already corrected. */
 export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]): Session[] {
   if (!sessions.some((s) => s.user)) return sessions;
-  const plan = planAttachment(
-    sessions.map((s, i) => attachView(i, s)),
-    keyless.map((event, ref) => ({ ref, event })),
-  );
-  return applyAttachment(sessions, keyless, plan);
+  const index = new AttachIndex();
+  sessions.forEach((s, i) => index.addSession(s, i, i));
+  keyless.forEach((e, i) => index.addKeyless(e, i));
+  return applyAttachment(sessions, keyless, index.plan([]));
 }

@@ -29,6 +29,8 @@ export interface ClockEstimate {
 const MAX_SAMPLES = 50_000;
 /** Exact (CSeq-matched) pairs needed before the loose ones are ignored for an input pair. */
 const MIN_EXACT_PAIRS = 5;
+/** Anchors per loose (CSeq-less) answer of a session that are paired. */
+const MAX_LOOSE_POINTS = 48;
 /** Width of the window that must hold the true offset's pairs. */
 const WINDOW_MS = 250;
 /** Pairs further apart than this are not the same happening. */
@@ -160,7 +162,10 @@ export class ClockPairs {
         l.push(p);
       } else other.push(p);
     }
-    for (const list of sip.values()) {
+    for (const [id, all] of sip) {
+      // the same answer on one Call-ID without its CSeq repeats with every refresh: all pairs of an
+      // hour of refreshes would be quadratic, and the first ones already show the offset
+      const list = id.startsWith('sip*') && all.length > MAX_LOOSE_POINTS ? all.slice(0, MAX_LOOSE_POINTS) : all;
       for (const a of list) for (const b of list) if (a.role !== b.role && a.sent && !b.sent) this.push(a, b);
     }
     // handshake anchors: client against LB, same anchor kind and id; bounded per session

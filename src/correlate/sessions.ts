@@ -32,8 +32,8 @@ function connScope(formatName: string): string {
 /** "[lt-c07]" or "| lt-c07 |": a token with a digit, as harnesses tag their users. */
 const TAG = /\[([A-Za-z][\w.@-]{0,40}\d[\w.@-]{0,20})\]|\| ([A-Za-z][\w.@-]{0,40}\d[\w.@-]{0,20}) \|/g;
 
-/** Events kept per key before only notable ones are kept. */
-export const MAX_EVENTS_PER_KEY = 20_000;
+/** Events kept per session before only notable ones are kept. */
+export const MAX_EVENTS_PER_SESSION = 20_000;
 
 function isNotable(e: LogEvent): boolean {
   if (e.sip?.status !== undefined) return e.sip.status >= 300;
@@ -41,11 +41,16 @@ function isNotable(e: LogEvent): boolean {
 }
 
 /** Kept events held in memory before the run spills them to disk (about 1–2 KB each in memory). */
-export const MAX_EVENTS_IN_MEMORY = 100_000;
+export const MAX_EVENTS_IN_MEMORY = 50_000;
+
+/** Kept events per partition of a spilled run: one partition is in memory at a time. */
+export const PARTITION_EVENTS = 4_000;
 
 export interface SpillOptions {
   /** kept events held in memory before spilling (default MAX_EVENTS_IN_MEMORY) */
   maxEventsInMemory?: number;
+  /** kept events per partition of a spilled run (default PARTITION_EVENTS) */
+  partitionEvents?: number;
   /** directory for spill files (default: the system's temporary directory) */
   tmpDir?: string;
 }
@@ -57,9 +62,10 @@ export class SessionBuilder {
   private readonly events: LogEvent[] = [];
   private readonly eventNode: number[] = [];
   private readonly keyless: LogEvent[] = [];
-  private readonly perAnchor = new Map<number, number>();
+  /** events seen per session (union-find root) */
+  private readonly perRoot = new Map<number, number>();
   private readonly strings = new StringPool();
-  /** routine events dropped from sessions past MAX_EVENTS_PER_KEY */
+  /** routine events dropped from sessions past MAX_EVENTS_PER_SESSION */
   capped = 0;
   /** arrival number of the next kept event */
   private seq = 0;
@@ -111,8 +117,9 @@ export class SessionBuilder {
     if (n === undefined) {
       n = this.parent.length;
       this.parent.push(n);
-      this.keyNode.set(key, n);
-      if (user) this.rootUser.set(n, user);
+      // a key outlives its line: a flat copy keeps no part of the line (or the chunk) alive
+      this.keyNode.set(detach(key), n);
+      if (user) this.rootUser.set(n, this.strings.intern(user));
     }
     return n;
   }
@@ -128,6 +135,11 @@ export class SessionBuilder {
     this.parent[rb] = ra;
     if (!ua && ub) this.rootUser.set(ra, ub);
     this.rootUser.delete(rb);
+    const moved = this.perRoot.get(rb);
+    if (moved !== undefined) {
+      this.perRoot.set(ra, (this.perRoot.get(ra) ?? 0) + moved);
+      this.perRoot.delete(rb);
+    }
     return true;
   }
 
@@ -160,11 +172,12 @@ export class SessionBuilder {
     const nodes = keys.map((k) => this.node(k.key, k.user));
     const anchor = nodes[0];
     for (let i = 1; i < nodes.length; i++) this.union(anchor, nodes[i]);
-    // one endless session (a million refreshes) is capped: past the cap only lines that say
-    // something went wrong are kept
-    const n = (this.perAnchor.get(anchor) ?? 0) + 1;
-    this.perAnchor.set(anchor, n);
-    if (n > MAX_EVENTS_PER_KEY && !isNotable(event)) {
+    // one endless session (a million refreshes, a monitor's pings with a new Call-ID each) is
+    // capped: past the cap only lines that say something went wrong are kept
+    const root = this.find(anchor);
+    const n = (this.perRoot.get(root) ?? 0) + 1;
+    this.perRoot.set(root, n);
+    if (n > MAX_EVENTS_PER_SESSION && !isNotable(event)) {
       this.capped++;
       return;
     }
@@ -217,8 +230,11 @@ export class SessionBuilder {
       ...spill,
       rootOf,
       userOf: (root) => this.rootUser.get(root),
-      eventsPerNode: this.perAnchor,
-      partitionEvents: this.maxEventsInMemory,
+      eventsPerRoot: this.perRoot,
+      partitionEvents: Math.min(
+        this.spillOptions.partitionEvents ?? PARTITION_EVENTS,
+        this.maxEventsInMemory,
+      ),
     });
   }
 

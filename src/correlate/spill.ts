@@ -53,8 +53,11 @@ export class SpillDir {
   }
 }
 
+/**
+ * Appends records to a spill file. The file is opened only while a full buffer is written, so a run
+ * with hundreds of partitions never holds hundreds of descriptors.
+ */
 export class SpillWriter {
-  private readonly fd: number;
   private buffer: Buffer;
   private used = 0;
   records = 0;
@@ -64,7 +67,6 @@ export class SpillWriter {
     readonly path: string,
     bufferBytes = WRITE_BUFFER,
   ) {
-    this.fd = openSync(path, 'a');
     this.buffer = Buffer.allocUnsafe(bufferBytes);
   }
 
@@ -92,14 +94,20 @@ export class SpillWriter {
   }
 
   flush(): void {
-    let off = 0;
-    while (off < this.used) off += writeSync(this.fd, this.buffer, off, this.used - off);
+    if (this.used === 0) return;
+    const fd = openSync(this.path, 'a');
+    try {
+      let off = 0;
+      while (off < this.used) off += writeSync(fd, this.buffer, off, this.used - off);
+    } finally {
+      closeSync(fd);
+    }
     this.used = 0;
   }
 
   close(): void {
     this.flush();
-    closeSync(this.fd);
+    this.buffer = Buffer.alloc(0);
   }
 }
 

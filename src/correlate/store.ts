@@ -72,8 +72,8 @@ export interface SpilledEvents {
   rootOf: Int32Array;
   /** the user of a root, when it names one */
   userOf: (root: number) => string | undefined;
-  /** kept events per anchor node (for balancing partitions) */
-  eventsPerNode: ReadonlyMap<number, number>;
+  /** events per session root (for balancing partitions) */
+  eventsPerRoot: ReadonlyMap<number, number>;
   /** events per partition to aim at */
   partitionEvents: number;
 }
@@ -90,13 +90,8 @@ export class SpillRun implements CorrelatedRun {
   private readonly moved = new Set<number>();
 
   constructor(private readonly spill: SpilledEvents) {
-    const { rootOf, eventsPerNode, partitionEvents, dir } = spill;
+    const { rootOf, eventsPerRoot: perRoot, partitionEvents, dir } = spill;
     // balance partitions by events per session, in order of session creation
-    const perRoot = new Map<number, number>();
-    for (const [node, n] of eventsPerNode) {
-      const root = rootOf[node];
-      perRoot.set(root, (perRoot.get(root) ?? 0) + n);
-    }
     this.partOf = new Int32Array(rootOf.length).fill(-1);
     let part = 0;
     let filled = 0;
@@ -113,10 +108,12 @@ export class SpillRun implements CorrelatedRun {
     this.anyUser = anyUser;
     const partitions = perRoot.size ? part + 1 : 0;
     const writers: SpillWriter[] = [];
+    // the write buffers of all partitions together stay near ROUTING_BUFFERS
+    const bufferBytes = Math.max(16 << 10, Math.min(256 << 10, Math.floor(ROUTING_BUFFERS / partitions)));
     for (let p = 0; p < partitions; p++) {
       this.parts.push(dir.file(`part-${p}`));
       this.addenda.push(dir.file(`part-${p}.more`));
-      writers.push(new SpillWriter(this.parts[p], 256 << 10));
+      writers.push(new SpillWriter(this.parts[p], bufferBytes));
     }
     spill.events.close();
     readSpill(spill.events.path, (node, seq, payload) => {
@@ -182,7 +179,7 @@ export class SpillRun implements CorrelatedRun {
     const writers = new Map<number, SpillWriter>();
     const writerFor = (p: number) => {
       let w = writers.get(p);
-      if (!w) writers.set(p, (w = new SpillWriter(this.addenda[p], 256 << 10)));
+      if (!w) writers.set(p, (w = new SpillWriter(this.addenda[p], 64 << 10)));
       return w;
     };
     for (const [orphan, owner] of plan.orphanOwner) {
@@ -211,6 +208,9 @@ export class SpillRun implements CorrelatedRun {
     this.spill.dir.remove();
   }
 }
+
+/** Write buffers shared by the partitions while a spill file is routed to them. */
+const ROUTING_BUFFERS = 16 << 20;
 
 /** Arrival number given to attached keyless lines: they never start a session. */
 const KEYLESS_ORDER = 0xffffffff;
