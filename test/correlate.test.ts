@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SessionBuilder } from '../src/correlate/sessions.js';
+import { MAX_EVENTS_PER_SESSION, SessionBuilder } from '../src/correlate/sessions.js';
 import { ev } from './event-factory.js';
 
 describe('sessions', () => {
@@ -34,5 +34,24 @@ describe('sessions', () => {
     const sessions = b.build();
     expect(sessions).toHaveLength(1);
     expect(sessions[0].user).toBe('agent-b07');
+  });
+
+  it('caps one session at MAX_EVENTS_PER_SESSION routine lines, even when each line names a new key', () => {
+    const b = new SessionBuilder(() => 'kamailio');
+    const n = MAX_EVENTS_PER_SESSION + 500;
+    for (let i = 0; i < n; i++)
+      b.add(ev('sbc', i, { kind: 'sip-request', keys: { user: 'monitor', callId: `ping-${i}` } }));
+    // a line that says something failed is kept past the cap
+    b.add(
+      ev('sbc', n, {
+        kind: 'sip-response',
+        keys: { user: 'monitor', callId: 'last' },
+        sip: { status: 503, direction: 'sent', method: 'OPTIONS' },
+      }),
+    );
+    const [monitor] = b.build();
+    expect(monitor.events).toHaveLength(MAX_EVENTS_PER_SESSION + 1);
+    expect(monitor.events.at(-1)?.sip?.status).toBe(503);
+    expect(b.capped).toBe(500);
   });
 });

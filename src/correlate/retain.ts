@@ -20,6 +20,10 @@ export class StringPool {
   private readonly pool = new Map<string, string>();
   constructor(private readonly limit = 200_000) {}
 
+  clear(): void {
+    this.pool.clear();
+  }
+
   intern(s: string): string;
   intern(s: string | undefined): string | undefined;
   intern(s: string | undefined): string | undefined {

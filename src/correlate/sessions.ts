@@ -223,19 +223,37 @@ export class SessionBuilder {
   /** The correlated run: in memory, or read back from the spill files partition by partition. */
   finish(): CorrelatedRun {
     const spill = this.spill;
-    if (!spill) return new MemoryRun(this.build(), this.keyless);
+    if (!spill) {
+      const run = new MemoryRun(this.build(), this.keyless);
+      this.release();
+      return run;
+    }
     const rootOf = new Int32Array(this.parent.length);
     for (let n = 0; n < rootOf.length; n++) rootOf[n] = this.find(n);
-    return new SpillRun({
+    const users = new Map(this.rootUser);
+    const run = new SpillRun({
       ...spill,
       rootOf,
-      userOf: (root) => this.rootUser.get(root),
+      userOf: (root) => users.get(root),
       eventsPerRoot: this.perRoot,
       partitionEvents: Math.min(
         this.spillOptions.partitionEvents ?? PARTITION_EVENTS,
         this.maxEventsInMemory,
       ),
     });
+    this.release();
+    return run;
+  }
+
+  /** The keys of a long run take tens of MB: none of it is needed once the run is correlated. */
+  private release(): void {
+    this.keyNode.clear();
+    this.parent.length = 0;
+    this.perRoot.clear();
+    this.rootUser.clear();
+    this.events.length = 0;
+    this.eventNode.length = 0;
+    this.strings.clear();
   }
 
   build(): Session[] {

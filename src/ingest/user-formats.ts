@@ -75,8 +75,9 @@ export async function loadUserFormats(
 }
 
 /**
- * Every `*.json` in the config directory, in name order. A missing default directory is no
- * error; a directory named by LOGDIAG_FORMATS_DIR must exist.
+ * Every `*.json` in the config directory, in name order. A default directory that is missing or
+ * out of reach (another user's $HOME under sudo) is no error; a directory named by
+ * LOGDIAG_FORMATS_DIR must be readable.
  */
 export async function userFormatsFromConfigDir(
   env: NodeJS.ProcessEnv = process.env,
@@ -88,7 +89,10 @@ export async function userFormatsFromConfigDir(
     names = await fs.readdir(dir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;
-    if (code === 'ENOENT' && !env.LOGDIAG_FORMATS_DIR) return [];
+    if (!env.LOGDIAG_FORMATS_DIR) {
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return [];
+      throw new UserFormatError(`${dir}: ${ioMessage(err)} (the user formats directory)`);
+    }
     throw new UserFormatError(`${dir}: ${ioMessage(err)} (LOGDIAG_FORMATS_DIR)`);
   }
   const defined = new Map(taken);

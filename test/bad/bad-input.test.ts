@@ -2,7 +2,7 @@
  * Bad input never crashes logdiag, loses a line or hides a failure (issue 4). The committed
  * corpus is test/fixtures/bad/ (see its README); large cases are made here at run time.
  */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -102,6 +102,40 @@ describe('bad bytes and shapes', () => {
     expect(report.inputs[0].lines).toBe(60_001);
     // the failure at the end is not hidden by the cap
     expect(report.findings.map((f) => f.keys.user?.[0])).toEqual(['agent-7']);
+  }, 60_000);
+});
+
+describe('memory under pressure', () => {
+  it('caps one session that names a new Call-ID on every line (a monitor pinging for hours)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logdiag-monitor-'));
+    const path = join(dir, 'sbc.log');
+    const out = createWriteStream(path);
+    for (let i = 0; i < 30_000; i++) {
+      const s = String(i % 60).padStart(2, '0');
+      const m = String(Math.floor(i / 60) % 60).padStart(2, '0');
+      out.write(
+        `Nov 24 10:${m}:${s} sbc-01 /usr/sbin/kamailio[16645]: INFO: {1 6 OPTIONS ${i}@10.0.0.9} <script>: SIP request OPTIONS received from 10.0.0.9:5060 via udp - from sip:monitor@10.0.0.9 to sip:10.0.0.1\n`,
+      );
+    }
+    out.write(`${KAMAILIO_LINE}\n`);
+    await new Promise((done) => out.end(done));
+    const { report } = await analyze({ paths: [path] });
+    expect(report.inputs[0].lines).toBe(30_001);
+    expect(report.inputs[0].events).toBe(30_001);
+    // the monitor is not a softphone; the one softphone is still there and healthy
+    expect(report.summary.sessions).toBe(1);
+    expect(report.findings).toEqual([]);
+  }, 60_000);
+
+  it('spills a run larger than its memory budget to disk and removes the files afterwards', async () => {
+    const tmpDir = mkdtempSync(join(tmpdir(), 'logdiag-spill-'));
+    const paths = ['sbc.log', 'lb.log', 'client.log'].map((n) =>
+      join(import.meta.dirname, '..', '..', 'samples', 'mixed-causes', n),
+    );
+    const small = await analyze({ paths, spill: { maxEventsInMemory: 500, tmpDir } });
+    expect(small.spilled).toBe(true);
+    expect(readdirSync(tmpDir)).toEqual([]);
+    expect(small.report.summary.failedSessions).toBeGreaterThan(0);
   }, 60_000);
 });
 

@@ -3,7 +3,8 @@
  * exit codes, and the verdicts against each sample's truth.json.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CAUSES, type Report } from '../../src/model.js';
@@ -103,6 +104,48 @@ describe('exit codes and usage errors', () => {
     expect(bad.stderr).toMatch(/unknown cause 'nonsense'/);
     expect(run(['analyze']).code).toBe(2);
     expect(run(['analyze', 'samples/classic-500/sbc.log', '--format', 'yaml']).code).toBe(2);
+    const budget = run(['analyze', 'samples/classic-500/sbc.log', '--max-events-in-memory', 'lots']);
+    expect(budget.code).toBe(2);
+    expect(budget.stderr).toMatch(/--max-events-in-memory lots: not a positive whole number/);
+    const tmp = run(['analyze', 'samples/classic-500/sbc.log', '--tmp-dir', '/nonexistent/spill']);
+    expect(tmp.code).toBe(2);
+    expect(tmp.stderr).toMatch(/--tmp-dir \/nonexistent\/spill: not a writable directory/);
+  });
+
+  it('gives the same report when a large run spills to disk', () => {
+    const logs = ['sbc.log', 'lb.log', 'client.log'].map((n) => `samples/classic-500/${n}`);
+    const inMemory = run(['analyze', ...logs, '--format', 'json', '--no-redact']);
+    const spilled = run([
+      'analyze',
+      ...logs,
+      '--format',
+      'json',
+      '--no-redact',
+      '--max-events-in-memory',
+      '200',
+    ]);
+    expect(spilled.code).toBe(inMemory.code);
+    expect(JSON.parse(spilled.stdout)).toEqual(JSON.parse(inMemory.stdout));
+  });
+
+  it('names an unreadable file (EACCES) in one line and reads the rest', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logdiag-eacces-'));
+    chmodSync(dir, 0o755);
+    const locked = join(dir, 'locked.log');
+    const open = join(ROOT, 'samples', 'classic-500', 'sbc.log');
+    writeFileSync(locked, 'Nov 24 10:00:01 sbc kamailio[1]: INFO: hello\n');
+    chmodSync(locked, 0o000);
+    // root reads everything: run as an unprivileged user (whose $HOME config dir is out of reach too)
+    const asRoot = process.getuid?.() === 0;
+    const r = spawnSync(process.execPath, [BIN, 'analyze', locked, open, '--format', 'json'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+    });
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/locked\.log: permission denied$/)]);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.inputs.find((i) => i.path === locked)?.error).toBe('permission denied');
+    expect(report.inputs.find((i) => i.path === open)?.events).toBeGreaterThan(0);
   });
 
   it('exits 2 when nothing is readable, naming the file', () => {
