@@ -160,7 +160,7 @@ export class Agent {
       attempt,
       target: `${this.path}?user=${this.name}`,
       clientIp: this.clientIp,
-      clientPort: world.freePort('client', this.rng),
+      clientPort: world.freePort('client', this.rng, this.clientIp),
       serial: world.nextConnectionSerial(),
       lbWorkerPid: this.rng.pick(world.nginxWorkers),
       requestId: this.rng.hex(32),

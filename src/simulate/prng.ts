@@ -96,8 +96,11 @@ export class Prng {
     return `${this.hex(8)}-${this.hex(4)}-4${this.hex(3)}-${variant}${this.hex(3)}-${this.hex(12)}`;
   }
 
-  /** an ephemeral TCP port in Linux's default range */
+  /** an ephemeral TCP port in Linux's default range (net.ipv4.ip_local_port_range) */
   ephemeralPort(): number {
-    return this.int(32768, 60999);
+    return this.int(EPHEMERAL_FIRST, EPHEMERAL_LAST);
   }
 }
+
+export const EPHEMERAL_FIRST = 32768;
+export const EPHEMERAL_LAST = 60999;

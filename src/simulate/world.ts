@@ -5,7 +5,7 @@
  */
 import type { WsConnection } from './agent.js';
 import type { SimulateOptions } from './options.js';
-import { mixSeed, Prng } from './prng.js';
+import { EPHEMERAL_FIRST, EPHEMERAL_LAST, mixSeed, Prng } from './prng.js';
 
 /** One output file. `lbError` is nginx's error log; it shares the LB's clock. */
 export type LogFile = 'sbc' | 'lb' | 'lbError' | 'client';
@@ -88,10 +88,10 @@ export class World {
   readonly asteriskLwps: number[];
   traefikRequests: number;
   private connectionSerial: number;
-  /** the connection holding each ephemeral port: the load generator's (to the LB) and the LB's (to the SBC) */
+  /** the connection holding each ip:port: the load generators' (to the LB) and the LB's (to the SBC) */
   private readonly ports = {
-    client: new Map<number, WsConnection>(),
-    upstream: new Map<number, WsConnection>(),
+    client: new Map<string, WsConnection>(),
+    upstream: new Map<string, WsConnection>(),
   };
 
   constructor(opts: SimulateOptions) {
@@ -133,18 +133,30 @@ export class World {
     return ++this.connectionSerial;
   }
 
-  /** An ephemeral port no open connection of that side holds (a kernel never hands out one in use). */
-  freePort(side: 'client' | 'upstream', rng: Prng): number {
-    for (;;) {
+  /**
+   * An ephemeral port no open connection from that address holds (a kernel never hands out one in
+   * use). Random first; when the range is nearly full, the first free one; none free is an error
+   * the user can act on, not a hang.
+   */
+  freePort(side: 'client' | 'upstream', rng: Prng, ip = ''): number {
+    const held = this.ports[side];
+    const free = (port: number) => {
+      const holder = held.get(`${ip}:${port}`);
+      return holder === undefined || holder.closed;
+    };
+    for (let i = 0; i < 64; i++) {
       const port = rng.ephemeralPort();
-      const holder = this.ports[side].get(port);
-      if (holder === undefined || holder.closed) return port;
+      if (free(port)) return port;
     }
+    for (let port = EPHEMERAL_FIRST; port <= EPHEMERAL_LAST; port++) if (free(port)) return port;
+    throw new Error(
+      `more than ${EPHEMERAL_LAST - EPHEMERAL_FIRST + 1} connections open at once from ${ip || 'the load balancer'}: fewer --users or a longer --ramp`,
+    );
   }
 
   claimPorts(conn: WsConnection): void {
-    this.ports.client.set(conn.clientPort, conn);
-    this.ports.upstream.set(conn.upstreamPort, conn);
+    this.ports.client.set(`${conn.clientIp}:${conn.clientPort}`, conn);
+    this.ports.upstream.set(`:${conn.upstreamPort}`, conn);
   }
 
   skewOf(file: LogFile): number {
