@@ -26,9 +26,11 @@ export interface ClockEstimate {
 }
 
 /** Sample pairs kept per input pair. */
-const MAX_SAMPLES = 50_000;
+const MAX_SAMPLES = 200_000;
 /** Exact (CSeq-matched) pairs needed before the loose ones are ignored for an input pair. */
 const MIN_EXACT_PAIRS = 5;
+/** Handshake anchors per role and session that are paired. */
+const HANDSHAKE_ANCHORS = 12;
 /** Anchors per loose (CSeq-less) answer of a session that are paired. */
 const MAX_LOOSE_POINTS = 48;
 /** Width of the window that must hold the true offset's pairs. */
@@ -107,22 +109,30 @@ export function densestCentre(diffs: number[], windowMs = WINDOW_MS): number | u
 }
 
 /**
- * Two whole-second clocks give differences that are whole seconds around the true offset
- * (3000 and 4000 for 3.5 s): their mean, not their median, is the offset. The mean is taken
- * within ±1.5 s of the densest window, so wrong pairings do not pull it.
+ * A whole-second stamp is off by up to a second (moved to the middle of its second, ±0.5 s): the
+ * differences of the right pairs spread evenly around the offset, so their mean is the offset.
+ * Two whole-second clocks give whole seconds around it (3000 and 4000 for 3.5 s). The mean is
+ * taken within ±halfWidthMs and moved until it settles (a flat-kernel mean shift from the densest
+ * window), so wrong pairings further away (other attempts of the same user) do not pull it.
  */
-export function coarseCentre(diffs: number[]): number | undefined {
-  const centre = densestCentre(diffs, 1_000);
+export function coarseCentre(diffs: number[], halfWidthMs = 1_000): number | undefined {
+  let centre = densestCentre(diffs, 1_000);
   if (centre === undefined) return undefined;
-  let sum = 0;
-  let n = 0;
-  for (const d of diffs) {
-    if (Math.abs(d - centre) <= 1_500) {
-      sum += d;
-      n++;
+  for (let step = 0; step < 10; step++) {
+    let sum = 0;
+    let n = 0;
+    for (const d of diffs) {
+      if (Math.abs(d - centre) <= halfWidthMs) {
+        sum += d;
+        n++;
+      }
     }
+    if (n === 0) break;
+    const mean = sum / n;
+    if (Math.abs(mean - centre) < 1) return mean;
+    centre = mean;
   }
-  return n ? sum / n : centre;
+  return centre;
 }
 
 /**
@@ -133,6 +143,8 @@ export class ClockPairs {
   private readonly exact = new Map<string, number[]>(); // "i,j" (i<j) → ts_j − ts_i
   private readonly loose = new Map<string, number[]>(); // the same from 'sip*' anchors
   private readonly coarsePairs = new Map<string, number>();
+  /** pairs where both stamps are whole seconds */
+  private readonly bothCoarse = new Map<string, number>();
 
   private push(a: AnchorPoint, b: AnchorPoint): void {
     if (a.input === b.input) return;
@@ -146,6 +158,7 @@ export class ClockPairs {
     if (list.length >= MAX_SAMPLES) return;
     list.push(d);
     if (x.coarse || y.coarse) this.coarsePairs.set(key, (this.coarsePairs.get(key) ?? 0) + 1);
+    if (x.coarse && y.coarse) this.bothCoarse.set(key, (this.bothCoarse.get(key) ?? 0) + 1);
   }
 
   addSession(s: Session): void {
@@ -165,17 +178,20 @@ export class ClockPairs {
     for (const [id, all] of sip) {
       // the same answer on one Call-ID without its CSeq repeats with every refresh: all pairs of an
       // hour of refreshes would be quadratic, and the first ones already show the offset
-      const list = id.startsWith('sip*') && all.length > MAX_LOOSE_POINTS ? all.slice(0, MAX_LOOSE_POINTS) : all;
+      const list =
+        id.startsWith('sip*') && all.length > MAX_LOOSE_POINTS ? all.slice(0, MAX_LOOSE_POINTS) : all;
       for (const a of list) for (const b of list) if (a.role !== b.role && a.sent && !b.sent) this.push(a, b);
     }
-    // handshake anchors: client against LB, same anchor kind and id; bounded per session
-    const client = other.filter((p) => p.role === 'client').slice(0, 60);
-    const lb = other.filter((p) => p.role === 'lb').slice(0, 60);
+    // handshake anchors: client against LB, same anchor kind and id. Every attempt of a user pairs
+    // with every other attempt, and only one pairing is right: a user retrying every second for
+    // minutes would fill the samples with regular wrong differences, so each session adds few
+    const client = other.filter((p) => p.role === 'client').slice(0, HANDSHAKE_ANCHORS);
+    const lb = other.filter((p) => p.role === 'lb').slice(0, HANDSHAKE_ANCHORS);
     for (const a of client) for (const b of lb) if (a.anchor === b.anchor && a.id === b.id) this.push(a, b);
   }
 
   estimate(inputs: readonly InputClock[]): ClockEstimate {
-    return offsetsFromPairs(this.exact, this.loose, this.coarsePairs, inputs);
+    return offsetsFromPairs(this.exact, this.loose, this.coarsePairs, this.bothCoarse, inputs);
   }
 }
 
@@ -189,6 +205,7 @@ function offsetsFromPairs(
   exact: ReadonlyMap<string, number[]>,
   loose: ReadonlyMap<string, number[]>,
   coarsePairs: ReadonlyMap<string, number>,
+  bothCoarse: ReadonlyMap<string, number>,
   inputs: readonly InputClock[],
 ): ClockEstimate {
   const n = inputs.length;
@@ -199,7 +216,9 @@ function offsetsFromPairs(
   const pair = new Map<string, number>();
   for (const [key, list] of diffs) {
     const mostlyCoarse = (coarsePairs.get(key) ?? 0) > 0.3 * list.length;
-    const c = mostlyCoarse ? coarseCentre(list) : densestCentre(list, WINDOW_MS);
+    // one whole-second side: the right pairs lie within ±0.5 s (and the latency); two: within ±1 s
+    const halfWidth = (bothCoarse.get(key) ?? 0) > 0.5 * (coarsePairs.get(key) ?? 0) ? 1_000 : 600;
+    const c = mostlyCoarse ? coarseCentre(list, halfWidth) : densestCentre(list, WINDOW_MS);
     if (c !== undefined) pair.set(key, c);
   }
 
