@@ -148,6 +148,37 @@ describe('exit codes and usage errors', () => {
     expect(report.inputs.find((i) => i.path === open)?.events).toBeGreaterThan(0);
   });
 
+  it('keeps a large run within a heap too small to hold its events, with the same verdicts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logdiag-heap-'));
+    // 3,000 short sessions, ~25 MB: about 60,000 useful events, more than a 32 MB heap can hold
+    const sim = run(['simulate', '--out', dir, '--users', '3000', '--duration', '90', '--ramp', '80']);
+    expect(sim.code).toBe(0);
+    const logs = ['sbc.log', 'lb.log', 'lb-error.log', 'client.log'].map((f) => join(dir, f));
+    const analyzeWithHeap = (mb: number | null, ...extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          ...(mb ? [`--max-old-space-size=${mb}`] : []),
+          BIN,
+          'analyze',
+          ...logs,
+          '--format',
+          'json',
+          '--no-redact',
+          '-q',
+          ...extra,
+        ],
+        { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 << 20 },
+      );
+    const reference = analyzeWithHeap(null);
+    const bounded = analyzeWithHeap(32, '--max-events-in-memory', '2000');
+    expect(bounded.status).toBe(reference.status);
+    expect(JSON.parse(bounded.stdout)).toEqual(JSON.parse(reference.stdout));
+    // the limit means something: holding every event in memory does not fit in it
+    const unbounded = analyzeWithHeap(32, '--max-events-in-memory', '10000000');
+    expect(unbounded.status === 0 || unbounded.status === 1).toBe(false);
+  }, 120_000);
+
   it('exits 2 when nothing is readable, naming the file', () => {
     const r = run(['analyze', 'does/not/exist.log']);
     expect(r.code).toBe(2);
