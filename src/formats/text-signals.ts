@@ -227,6 +227,11 @@ export function readClientText(text: string): TextReading {
   if (/Timer F expired|Request Timeout|transaction timed? ?out/i.test(text)) {
     return { ...r, kind: 'timeout', signal: 'transaction-timeout' };
   }
+  // the client set a well-formed custom handshake header ("handshake header X-Genesys-KeepAlive:
+  // true", "extraHeaders: ['X-Agent: 7']"): harmless by itself, and worth ruling out by name
+  if (/headers?\b[^\n]{0,80}?\bX-[A-Za-z][A-Za-z0-9-]{0,63}['"]?\s{0,4}[:=]/i.test(text)) {
+    return { ...r, kind: 'config', signal: 'unknown-header' };
+  }
   if (
     // a custom header named after keep-alives (X-Genesys-KeepAlive: true) is not keep-alive traffic
     /keep[- ]?alive|\bping\b|\bpong\b/i.test(text.replace(/\bX-[\w-]{0,64}/gi, '')) &&

@@ -97,6 +97,14 @@ describe('exit codes and usage errors', () => {
     ).toBe(1);
   });
 
+  it('rules out the keep-alive header the forums suggest, by name, in the classic report', () => {
+    const r = run(['analyze', ...logsOf('classic-500'), '--format', 'json']);
+    const report = JSON.parse(r.stdout) as Report;
+    expect(report.summary.ruledOut.map((x) => x.hypothesis)).toContain(
+      'the custom header X-Genesys-KeepAlive broke the handshake',
+    );
+  });
+
   it('gives a one-line error and exit 2 for unusable arguments', () => {
     const bad = run(['analyze', 'samples/classic-500/sbc.log', '--fail-on', 'nonsense']);
     expect(bad.code).toBe(2);

@@ -33,6 +33,19 @@ describe('client text reading', () => {
     ).toBe('ws-handshake-failed');
   });
 
+  it('reads a well-formed custom handshake header as harmless, not as a keep-alive or a fault', () => {
+    // the classic report's harness line; the forum's "add a keep-alive header" advice
+    const r = readClientText('handshake header X-Genesys-KeepAlive: true');
+    expect([r.kind, r.signal]).toEqual(['config', 'unknown-header']);
+    expect(readClientText("extraHeaders: ['X-Agent-Id: 7']").signal).toBe('unknown-header');
+    // an illegal one is still a local fault
+    expect(
+      readClientText(
+        'TypeError [ERR_INVALID_CHAR]: Invalid character in header content ["X-Genesys-KeepAlive"]',
+      ).signal,
+    ).toBe('bad-header');
+  });
+
   it('tells local header errors and a missing subprotocol apart from server refusals', () => {
     // client-formats.md §3.3
     expect(
