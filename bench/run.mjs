@@ -107,7 +107,7 @@ const SIZES = OPTS.quick
   ? {
       accuracy: { users: 80, durationSec: 120, rampSec: 30 },
       scale: { users: 250, small: 150, large: 450 },
-      short: { users: 1500, durationSec: 90, rampSec: 60 },
+      short: { users: 1500, durationSec: 150, rampSec: 60 },
     }
   : {
       accuracy: { users: 1000, durationSec: 300, rampSec: 60 },
