@@ -132,10 +132,27 @@ describe('simulate', () => {
     expect(await read(join(root, 'other'), 'sbc.log')).not.toBe(await read(join(root, 'same-a'), 'sbc.log'));
   });
 
+  it('calls a user planted for an idle cut healthy when the test ends before the cut', async () => {
+    const outDir = join(root, 'too-short');
+    await simulate({
+      ...BASE,
+      users: 40,
+      durationSec: 40,
+      rampSec: 10,
+      causes: { 'idle-timeout': 0.5 },
+      lb: 'haproxy',
+      client: 'jssip',
+      outDir,
+    });
+    const truth = JSON.parse(await read(outDir, 'truth.json')) as Truth;
+    expect(new Set(Object.values(truth.users))).toEqual(new Set(['healthy']));
+  });
+
   it('plants each cause on the share of users the mix asks for', async () => {
     const outDir = join(root, 'shares');
     const users = 400;
-    await simulate({ ...BASE, users, durationSec: 40, rampSec: 10, lb: 'haproxy', client: 'jssip', outDir });
+    // long enough for every planted idle cut (60 s) to happen
+    await simulate({ ...BASE, users, durationSec: 100, rampSec: 10, lb: 'haproxy', client: 'jssip', outDir });
     const truth = JSON.parse(await read(outDir, 'truth.json')) as Truth;
     const names = Object.keys(truth.users);
     expect(names).toHaveLength(users);

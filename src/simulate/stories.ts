@@ -385,6 +385,7 @@ function* tunnel(a: Agent, plan: Plan, conn: WsConnection): Generator<number, Tu
     }
     const now = yield* wait(a, next);
     if (next === idleCut) {
+      world.idleCutUsers.add(a.name);
       a.edge.tunnelClosed(a, conn, now, 'idle-timeout');
       const atSbcCut = now + a.upstreamHop();
       a.sbc.connectionCut(a, conn, atSbcCut);

@@ -70,6 +70,8 @@ export class World {
   readonly nginxWorkers: number[];
   readonly haproxyPid: number;
   readonly harnessPid: number;
+  /** users whose idle tunnel was really cut (a test that ends first leaves them healthy) */
+  readonly idleCutUsers = new Set<string>();
   readonly stats: HarnessStats = {
     started: 0,
     wsOpen: 0,
