@@ -102,13 +102,6 @@ export class TriageCollector {
   }
 }
 
-export function triage(sessions: readonly Session[], findings: readonly Finding[], attempts: number): Triage {
-  const failed = new Set(findings.map((f) => f.session));
-  const collector = new TriageCollector();
-  for (const s of sessions) collector.addSession(s, failed.has(s.id));
-  return collector.finish(findings, attempts);
-}
-
 /** Interval lengths a person reads easily, in seconds. */
 const STEPS_SEC = [1, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400];
 const MAX_INTERVALS = 60;
@@ -196,13 +189,4 @@ class TimelineCollector {
     }
     return { stepSec, intervals };
   }
-}
-
-export function timeline(
-  sessions: readonly Session[],
-  findings: readonly Finding[],
-): { stepSec: number; intervals: TimelineInterval[] } | undefined {
-  const collector = new TimelineCollector();
-  for (const s of sessions) collector.addSession(s);
-  return collector.finish(findings);
 }

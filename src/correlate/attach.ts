@@ -295,12 +295,3 @@ export function applyAttachment(
   for (const s of touched) s.events.sort(byTime);
   return [...sessions.filter((s) => s.user), ...leftovers];
 }
-
-/** Time matching on sessions in memory whose clocks are already corrected. */
-export function attachByTime(sessions: Session[], keyless: readonly LogEvent[]): Session[] {
-  if (!sessions.some((s) => s.user)) return sessions;
-  const index = new AttachIndex();
-  sessions.forEach((s, i) => index.addSession(s, i, i));
-  keyless.forEach((e, i) => index.addKeyless(e, i));
-  return applyAttachment(sessions, keyless, index.plan([]));
-}

@@ -22,10 +22,6 @@ abstract class Column<A extends Float64Array | Int32Array> {
   get(i: number): number {
     return this.values[i];
   }
-
-  set(i: number, v: number): void {
-    this.values[i] = v;
-  }
 }
 
 export class F64Column extends Column<Float64Array> {

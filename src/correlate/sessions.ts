@@ -212,12 +212,8 @@ export class SessionBuilder {
    */
   noteUser(user: string | undefined): void {
     const u = normaliseUser(user);
-    if (u && !this.keyNode.has(`u:${u}`)) this.node(`u:${detach(u)}`, detach(u));
-  }
-
-  /** Events that named no key at all (e.g. a handshake error without an address). */
-  keylessEvents(): LogEvent[] {
-    return this.keyless;
+    // node() stores its own flat copy of the key and the user
+    if (u) this.node(`u:${u}`, u);
   }
 
   /** The correlated run: in memory, or read back from the spill files partition by partition. */
